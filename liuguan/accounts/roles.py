@@ -1,0 +1,54 @@
+"""Roles and what each may do. A permission not listed for a role is refused (deny by default)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    COLLECTOR = "collector", _("Collector")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    STATION_OFFICER = "station_officer", _("Station officer")
+    STREET_OFFICER = "street_officer", _("Street officer")
+    COUNTY_OFFICER = "county_officer", _("County officer")
+    CITY_OFFICER = "city_officer", _("City officer")
+    PROVINCE_ADMIN = "province_admin", _("Province administrator")
+    DEPARTMENT_USER = "department_user", _("Department user")
+    POLICE = "police", _("Police")
+    AUDITOR = "auditor", _("Auditor")
+
+
+FIELD = {Role.COLLECTOR, Role.GRID_WORKER}
+OFFICERS = {Role.STATION_OFFICER, Role.STREET_OFFICER, Role.COUNTY_OFFICER, Role.CITY_OFFICER, Role.PROVINCE_ADMIN}
+REGISTRY_READERS = FIELD | OFFICERS | {Role.POLICE}
+ALL_STAFF = set(Role)
+
+PERMISSIONS: dict[str, set[Role]] = {
+    "home.view": ALL_STAFF,
+    "division.view": ALL_STAFF,
+    "person.view": REGISTRY_READERS,
+    # Seeing a full ID number or phone is allowed to those who work with people, always with a purpose.
+    "person.reveal": REGISTRY_READERS,
+    "person.register": FIELD | {Role.STATION_OFFICER, Role.STREET_OFFICER},
+    "stay.depart": FIELD | {Role.STATION_OFFICER, Role.STREET_OFFICER},
+    "audit.view": {Role.AUDITOR, Role.PROVINCE_ADMIN},
+    "token.manage": ALL_STAFF,
+}
+
+# The level of division each role is normally bound to; used by the demo and to check new accounts.
+ROLE_LEVELS: dict[Role, tuple[str, ...]] = {
+    Role.COLLECTOR: ("community", "township"),
+    Role.GRID_WORKER: ("community",),
+    Role.STATION_OFFICER: ("community",),
+    Role.STREET_OFFICER: ("township",),
+    Role.COUNTY_OFFICER: ("county",),
+    Role.CITY_OFFICER: ("prefecture",),
+    Role.PROVINCE_ADMIN: ("province",),
+    Role.DEPARTMENT_USER: ("province", "prefecture", "county"),
+    Role.POLICE: ("province", "prefecture", "county", "township"),
+    Role.AUDITOR: ("province", "prefecture", "county"),
+}
+
+
+def role_has(role: str, permission: str) -> bool:
+    """True only when the permission is declared and lists the role."""
+    return role in PERMISSIONS.get(permission, ())

@@ -1,0 +1,118 @@
+"""The one JSON API: /api/openapi.json describes it, /api/docs lets people try it.
+
+Machines authenticate with a bearer token (Authorization: Bearer lg_...), pages with their session
+(and CSRF). Domain errors map to HTTP here and nowhere else.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.security import APIKeyCookie, HttpBearer
+
+from liuguan.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from liuguan.core.permissions import declared_permission
+
+
+class TokenAuth(HttpBearer):
+    """Bearer tokens issued to a user; revoked or expired tokens are refused."""
+
+    def authenticate(self, request, token):
+        from liuguan.accounts.models import ApiToken
+
+        row = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.digest(token)).first()
+        if row is None or not row.usable or not row.user.is_active:
+            return None
+        now = timezone.now()
+        if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        request.user = row.user
+        request.api_token = row
+        return row.user
+
+
+class SessionAuth(APIKeyCookie):
+    """The signed-in page session; unsafe methods need the CSRF token like any form."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request, key):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return user
+        return None
+
+
+api = NinjaAPI(
+    title="Liuguan API",
+    version="1.0",
+    description="流管 — migrant population service and management platform. All personal data is masked "
+    "unless revealed with a stated purpose; every object outside the caller's jurisdiction answers 404.",
+    urls_namespace="api",
+    auth=[TokenAuth(), SessionAuth()],
+)
+
+
+def _problem_list(problems):
+    return [{"loc": ["body", p.field], "type": p.rule, "rule": p.rule, "msg": str(p.message)} for p in problems]
+
+
+@api.exception_handler(InvalidInput)
+def _invalid(request, exc: InvalidInput):
+    return api.create_response(request, {"detail": _problem_list(exc.problems)}, status=422)
+
+
+@api.exception_handler(NotFound)
+def _not_found(request, exc):
+    return api.create_response(request, {"detail": "Not Found"}, status=404)
+
+
+@api.exception_handler(Http404)
+def _http404(request, exc):
+    return api.create_response(request, {"detail": "Not Found"}, status=404)
+
+
+@api.exception_handler(PermissionDenied)
+def _denied(request, exc):
+    return api.create_response(request, {"detail": _("Your role does not allow this")}, status=403)
+
+
+@api.exception_handler(Conflict)
+def _conflict(request, exc: Conflict):
+    body = {"detail": str(exc.message), "field": exc.field, "rule": exc.rule}
+    if exc.existing_id is not None:
+        body["existing_id"] = exc.existing_id
+    return api.create_response(request, body, status=409)
+
+
+def _register_routers():
+    from liuguan.accounts.api import router as accounts_router
+    from liuguan.core.api import router as core_router
+    from liuguan.geo.api import router as geo_router
+    from liuguan.registry.api import router as registry_router
+
+    api.add_router("/", core_router)
+    api.add_router("/accounts", accounts_router)
+    api.add_router("/geo", geo_router)
+    api.add_router("/registry", registry_router)
+
+
+def api_operations(ninja_api: NinjaAPI):
+    """Every (method, path, operation) the API serves, for the deny-by-default check and the access tests."""
+    for prefix, router in ninja_api._routers:
+        for path, path_view in router.path_operations.items():
+            for operation in path_view.operations:
+                for method in operation.methods:
+                    yield method, (prefix.rstrip("/") + "/" + path.lstrip("/")).replace("//", "/"), operation
+
+
+def assert_every_operation_declares_permission(ninja_api: NinjaAPI) -> None:
+    """Refuse to start with an operation that declares no permission."""
+    missing = [f"{m} {p}" for m, p, op in api_operations(ninja_api) if declared_permission(op.view_func) is None]
+    if missing:
+        raise ImproperlyConfigured(f"API operations without a declared permission: {', '.join(missing)}")
+
+
+_register_routers()
+assert_every_operation_declares_permission(api)

@@ -1,0 +1,61 @@
+"""What each of the six systems holds, and what of it exists yet. Pages say so plainly."""
+
+from django.utils.translation import gettext_lazy as _
+
+SYSTEM_PAGES = {
+    "insight": {
+        "title": _("Macro decision"),
+        "summary": _("Dashboards, drill-down by area, trends, forecasts and monthly reports for the leadership."),
+        "ready": [],
+        "coming": [
+            _("Stock and flows of migrants by month, origins, age and sex pyramid, industries"),
+            _("Drill-down from province to community, fast at province scale"),
+            _("Twelve-month forecasts with uncertainty, and printable monthly reports"),
+        ],
+    },
+    "oversight": {
+        "title": _("Municipal management"),
+        "summary": _("Data quality measured per area and per collector, scorecards, trace-back and feedback."),
+        "ready": [],
+        "coming": [
+            _("Timeliness, error rate from spot checks, omission rate by capture-recapture"),
+            _("Scorecards per collector, collection point, community, street, county and city"),
+            _("Feedback tasks to the collector who set a wrong field; verification sweeps"),
+        ],
+    },
+    "exchange": {
+        "title": _("Department exchange"),
+        "summary": _("35 departments share through one audited hub with grants, feeds and webhooks."),
+        "ready": [],
+        "coming": [
+            _("Department members, data catalogue and grants"),
+            _("Verification and query APIs, change feeds, webhooks, bulk extracts"),
+            _("Assist-investigation bulletins and offence notices"),
+        ],
+    },
+    "outflow": {
+        "title": _("Outflow population"),
+        "summary": _("Origin and destination areas manage their people together; every person has a trajectory."),
+        "ready": [],
+        "coming": [
+            _("Outflow registry per township and village"),
+            _("Signed exchange between Liuguan instances"),
+            _("Reconciliation of outflows and inflows; trajectories"),
+        ],
+    },
+    "collection": {
+        "title": _("Municipal collection"),
+        "summary": _("Field registration, batch import and departures, with quality built in at entry."),
+        "ready": [_("Register a person with a stay (with live validation of the document number)")],
+        "coming": [
+            _("Houses, employers and lodgings from the phone"),
+            _("Duplicate warnings, departures, batch import from Excel"),
+        ],
+    },
+    "registry": {
+        "title": _("District management"),
+        "summary": _("People, houses, employers and their stays; permits and duties follow."),
+        "ready": [_("Search people by document number, name or pinyin"), _("Person pages with stays over time")],
+        "coming": [_("Residence permits and rights"), _("Tenancy filings and responsibility agreements")],
+    },
+}

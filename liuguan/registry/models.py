@@ -1,0 +1,193 @@
+"""People, houses, employers, lodgings, and stays (居住登记) that tie a person to a place over time."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from liuguan.core.identity import mask_document_number, mask_phone
+from liuguan.core.scoping import NOTHING, jurisdiction, within
+
+from .codes import ETHNICITIES, DocType, Education, HouseKind, Industry, Marital, Reason, Sex, SourceChannel
+
+
+class Person(models.Model):
+    """Someone identified by one document; one document number is one person."""
+
+    doc_type = models.CharField(_("document type"), max_length=16, choices=DocType.choices)
+    doc_number = models.CharField(_("document number"), max_length=32)
+    name = models.CharField(_("name"), max_length=60)
+    name_pinyin = models.CharField(_("pinyin"), max_length=200, db_index=True)
+    name_initials = models.CharField(_("initials"), max_length=30, db_index=True)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    birth_date = models.DateField(_("birth date"))
+    ethnicity = models.CharField(_("ethnicity"), max_length=2, choices=ETHNICITIES, default="01")
+    nationality = models.CharField(_("nationality"), max_length=3, default="CHN")
+    # The area code of the household registration; historical codes stay valid, so no foreign key.
+    hukou_code = models.CharField(_("hukou area code"), max_length=6, blank=True, db_index=True)
+    hukou_address = models.CharField(_("hukou address"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=11, blank=True)
+    education = models.CharField(_("education"), max_length=2, choices=Education.choices, blank=True)
+    marital_status = models.CharField(_("marital status"), max_length=2, choices=Marital.choices, blank=True)
+    party_member = models.BooleanField(_("Party member"), default=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        constraints = [models.UniqueConstraint(fields=["doc_type", "doc_number"], name="person_one_per_document")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def doc_number_masked(self) -> str:
+        return mask_document_number(self.doc_number)
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone) if self.phone else ""
+
+    @classmethod
+    def scope_filter(cls, user):
+        """Visible where the person has (or had) a stay inside the jurisdiction, or their hukou lies in it."""
+        code = jurisdiction(user)
+        if code is None:
+            return NOTHING
+        q = Q(Exists(Stay.objects.filter(within("community_id", code), person=OuterRef("pk"))))
+        if len(code) <= 6:
+            q |= Q(hukou_code__startswith=code)
+        return q
+
+
+class House(models.Model):
+    """A dwelling in a community; rental houses carry their landlord."""
+
+    address = models.CharField(_("address"), max_length=200)
+    community = models.ForeignKey("geo.Division", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+")
+    grid = models.ForeignKey("geo.Grid", verbose_name=_("grid"), null=True, blank=True, on_delete=models.SET_NULL)
+    kind = models.CharField(_("kind"), max_length=12, choices=HouseKind.choices, default=HouseKind.RENTAL)
+    is_rented = models.BooleanField(_("rented out"), default=False)
+    owner_name = models.CharField(_("owner"), max_length=100, blank=True)
+    landlord = models.ForeignKey(
+        Person, verbose_name=_("landlord"), null=True, blank=True, on_delete=models.SET_NULL, related_name="houses"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("house")
+        verbose_name_plural = _("houses")
+        indexes = [models.Index(fields=["community"])]
+
+    def __str__(self) -> str:
+        return self.address
+
+    @classmethod
+    def scope_filter(cls, user):
+        code = jurisdiction(user)
+        return NOTHING if code is None else within("community_id", code)
+
+
+class Employer(models.Model):
+    """An employer identified by its unified social credit code."""
+
+    name = models.CharField(_("name"), max_length=150)
+    credit_code = models.CharField(_("unified social credit code"), max_length=18, unique=True, null=True, blank=True)
+    industry = models.CharField(_("industry"), max_length=1, choices=Industry.choices)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    community = models.ForeignKey("geo.Division", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+")
+    grid = models.ForeignKey("geo.Grid", verbose_name=_("grid"), null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("employer")
+        verbose_name_plural = _("employers")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def scope_filter(cls, user):
+        code = jurisdiction(user)
+        return NOTHING if code is None else within("community_id", code)
+
+
+class Lodging(models.Model):
+    """A hotel or guest house that must report its guests."""
+
+    name = models.CharField(_("name"), max_length=150)
+    credit_code = models.CharField(_("unified social credit code"), max_length=18, unique=True, null=True, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    community = models.ForeignKey("geo.Division", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+")
+    rooms = models.PositiveIntegerField(_("rooms"), default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("lodging")
+        verbose_name_plural = _("lodgings")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def scope_filter(cls, user):
+        code = jurisdiction(user)
+        return NOTHING if code is None else within("community_id", code)
+
+
+class Stay(models.Model):
+    """A residence registration: a person at a community from arrival until departure."""
+
+    person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="stays")
+    community = models.ForeignKey("geo.Division", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+")
+    grid = models.ForeignKey("geo.Grid", verbose_name=_("grid"), null=True, blank=True, on_delete=models.SET_NULL)
+    house = models.ForeignKey(House, verbose_name=_("house"), null=True, blank=True, on_delete=models.SET_NULL)
+    employer = models.ForeignKey(Employer, verbose_name=_("employer"), null=True, blank=True, on_delete=models.SET_NULL)
+    address = models.CharField(_("residence address"), max_length=200, blank=True)
+    reason = models.CharField(_("reason"), max_length=12, choices=Reason.choices)
+    arrived_on = models.DateField(_("arrival date"))
+    registered_at = models.DateTimeField(_("registration time"), default=timezone.now)
+    departed_on = models.DateField(_("departure date"), null=True, blank=True)
+    destination = models.CharField(_("destination"), max_length=200, blank=True)
+    source_channel = models.CharField(_("source"), max_length=12, choices=SourceChannel.choices)
+    collector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("collector"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    collection_point = models.ForeignKey(
+        "geo.Office", verbose_name=_("collection point"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    device_time = models.DateTimeField(_("device time"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("stay")
+        verbose_name_plural = _("stays")
+        ordering = ["-arrived_on", "-id"]
+        indexes = [models.Index(fields=["community", "departed_on"]), models.Index(fields=["arrived_on"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "community"], condition=Q(departed_on__isnull=True), name="stay_one_open_per_place"
+            ),
+            models.CheckConstraint(
+                condition=Q(departed_on__isnull=True) | Q(departed_on__gte=models.F("arrived_on")),
+                name="stay_departure_after_arrival",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id}@{self.community_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.departed_on is None
+
+    @classmethod
+    def scope_filter(cls, user):
+        code = jurisdiction(user)
+        return NOTHING if code is None else within("community_id", code)

@@ -1,0 +1,135 @@
+"""Registry pages: search, person page with stays, registration with live validation, departure."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from liuguan.core.errors import Conflict, InvalidInput, NotFound
+from liuguan.core.identity import DocumentError, parse_document, rule_message
+from liuguan.core.permissions import page
+
+from . import services
+from .access import access_person_by_id
+from .forms import DepartForm, RegisterForm, RevealForm
+from .selectors import person_search, stay_history
+
+
+def _apply_problems(form, problems):
+    for p in problems:
+        form.add_error(p.field if p.field in form.fields else None, str(p.message))
+
+
+@page("person.view")
+def search(request):
+    query = request.GET.get("q", "")
+    results = person_search(user=request.user, query=query) if query else []
+    template = "registry/partials/results.html" if request.headers.get("HX-Request") else "registry/search.html"
+    return render(request, template, {"query": query, "results": results})
+
+
+def _person_or_404(user, person_id):
+    try:
+        return access_person_by_id(user, person_id)
+    except NotFound as exc:
+        raise Http404 from exc
+
+
+@page("person.view")
+def detail(request, person_id):
+    person = _person_or_404(request.user, person_id)
+    return render(request, "registry/person.html", {
+        "person": person, "history": stay_history(user=request.user, person=person),
+        "reveal_form": RevealForm(), "depart_form": DepartForm(),
+    })
+
+
+@page("person.reveal")
+@require_POST
+def reveal(request, person_id):
+    form = RevealForm(request.POST)
+    revealed = None
+    if form.is_valid():
+        try:
+            revealed = services.person_reveal(actor=request.user, person_id=person_id,
+                                              purpose=form.cleaned_data["purpose"])
+        except NotFound as exc:
+            raise Http404 from exc
+        except InvalidInput as exc:
+            _apply_problems(form, exc.problems)
+    return render(request, "registry/partials/reveal.html", {"form": form, "revealed": revealed,
+                                                             "person_id": person_id})
+
+
+@page("person.register")
+def register(request):
+    form = RegisterForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        person = services.PersonInput(
+            doc_type=data["doc_type"], doc_number=data["doc_number"], name=data["name"], sex=data["sex"],
+            birth_date=data["birth_date"], ethnicity=data["ethnicity"], nationality=data["nationality"],
+            hukou_address=data["hukou_address"], phone=data["phone"], education=data["education"],
+            marital_status=data["marital_status"], party_member=data["party_member"],
+        )
+        stay = services.StayInput(community_code=data["community_code"], arrived_on=data["arrived_on"],
+                                  reason=data["reason"], address=data["address"])
+        try:
+            done = services.person_register(actor=request.user, person=person, stay=stay)
+        except InvalidInput as exc:
+            _apply_problems(form, exc.problems)
+        except Conflict as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+            if exc.existing_id:
+                messages.info(request, _("Open the existing person to add or update their stay."))
+                return render(request, "registry/register.html", {"form": form, "existing_id": exc.existing_id})
+        else:
+            for warning in done.warnings:
+                messages.warning(request, warning)
+            messages.success(request, _("Registered %(name)s.") % {"name": done.person.name})
+            return redirect("registry:person_detail", person_id=done.person.pk)
+    return render(request, "registry/register.html", {"form": form})
+
+
+@page("person.register")
+def check_document(request):
+    """Live validation as the collector types: reads birth date and sex out of a citizen ID."""
+    doc_type = request.GET.get("doc_type", "citizen_id")
+    raw = request.GET.get("doc_number", "")
+    context = {"raw": raw}
+    if raw.strip():
+        try:
+            parsed = parse_document(doc_type, raw)
+            context["parsed"] = parsed
+            context["warnings"] = [rule_message(w) for w in parsed.warnings]
+        except DocumentError as exc:
+            context["error"] = exc.message
+    return render(request, "registry/partials/document_check.html", context)
+
+
+@page("stay.depart")
+@require_POST
+def depart(request, stay_id):
+    form = DepartForm(request.POST)
+    person_id = request.POST.get("person_id")
+    if form.is_valid():
+        try:
+            stay = services.stay_depart(actor=request.user, stay_id=stay_id,
+                                        departed_on=form.cleaned_data["departed_on"],
+                                        destination=form.cleaned_data["destination"])
+        except NotFound as exc:
+            raise Http404 from exc
+        except InvalidInput as exc:
+            for p in exc.problems:
+                messages.error(request, str(p.message))
+        else:
+            messages.success(request, _("Departure recorded."))
+            return redirect("registry:person_detail", person_id=stay.person_id)
+    else:
+        for errors in form.errors.values():
+            for e in errors:
+                messages.error(request, e)
+    if person_id and person_id.isdigit():
+        return redirect("registry:person_detail", person_id=int(person_id))
+    return redirect("registry:person_search")

@@ -1,0 +1,16 @@
+"""Liuguan's URLs: pages per app, one JSON API with its OpenAPI document, health and language switch."""
+
+from django.urls import include, path
+
+from liuguan.api import api
+from liuguan.core import views as core_views
+
+urlpatterns = [
+    path("", include("liuguan.core.urls")),
+    path("accounts/", include("liuguan.accounts.urls")),
+    path("geo/", include("liuguan.geo.urls")),
+    path("registry/", include("liuguan.registry.urls")),
+    path("api/", api.urls),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/setlang/", core_views.set_language, name="set_language"),
+]
