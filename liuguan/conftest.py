@@ -1,0 +1,140 @@
+"""Shared fixtures: a small real-shaped division tree, one account per role, people inside and outside."""
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+
+from liuguan.accounts.models import ApiToken, User
+from liuguan.accounts.roles import Role
+from liuguan.core.identity import mod11_2_check
+from liuguan.exchange.models import Department
+from liuguan.geo.models import Division, Level
+from liuguan.registry.models import Person, Stay
+
+PASSWORD = "Test-password-2026!"
+
+TREE = [
+    ("51", "四川省", Level.PROVINCE),
+    ("5101", "成都市", Level.PREFECTURE),
+    ("510104", "锦江区", Level.COUNTY),
+    ("510104001", "督院街街道", Level.TOWNSHIP),
+    ("510104001001", "东御河沿社区", Level.COMMUNITY),
+    ("510104001002", "西御河沿社区", Level.COMMUNITY),
+    ("510104002", "春熙路街道", Level.TOWNSHIP),
+    ("510104002001", "和平街社区", Level.COMMUNITY),
+    ("510107", "武侯区", Level.COUNTY),
+    ("510107001", "浆洗街街道", Level.TOWNSHIP),
+    ("510107001001", "锦里社区", Level.COMMUNITY),
+    ("5107", "绵阳市", Level.PREFECTURE),
+    ("510703", "涪城区", Level.COUNTY),
+    ("510703001", "城厢街道", Level.TOWNSHIP),
+    ("510703001001", "南山社区", Level.COMMUNITY),
+    ("50", "重庆市", Level.PROVINCE),
+    ("5001", "市辖区", Level.PREFECTURE),
+    ("500101", "万州区", Level.COUNTY),
+    ("500101001", "高笋塘街道", Level.TOWNSHIP),
+    ("500101001001", "太白社区", Level.COMMUNITY),
+]
+
+# Where each role's account sits in TREE.
+ROLE_DIVISIONS = {
+    Role.COLLECTOR: "510104001001",
+    Role.GRID_WORKER: "510104001001",
+    Role.STATION_OFFICER: "510104001001",
+    Role.STREET_OFFICER: "510104001",
+    Role.COUNTY_OFFICER: "510104",
+    Role.CITY_OFFICER: "5101",
+    Role.PROVINCE_ADMIN: "51",
+    Role.DEPARTMENT_USER: "51",
+    Role.POLICE: "510104",
+    Role.AUDITOR: "51",
+}
+
+IN_COMMUNITY = "510104001001"
+OUT_COMMUNITY = "510703001001"
+FAR_COMMUNITY = "500101001001"
+
+
+def citizen_id(area: str, birth: str, seq: str) -> str:
+    """A valid GB 11643 number from its parts."""
+    body = f"{area}{birth}{seq}"
+    return body + mod11_2_check(body)
+
+
+@pytest.fixture
+def divisions(db):
+    rows = {}
+    for code, name, level in TREE:
+        parent = rows.get(code[: {4: 2, 6: 4, 9: 6, 12: 9}.get(len(code), 0)]) if len(code) > 2 else None
+        rows[code] = Division.objects.create(code=code, name=name, level=level, parent=parent)
+    return rows
+
+
+@pytest.fixture
+def department(db):
+    return Department.objects.create(code="public_security", name="公安局", name_en="Public Security Bureau")
+
+
+@pytest.fixture
+def users(divisions, department):
+    made = {}
+    for role, code in ROLE_DIVISIONS.items():
+        user = User(username=role.value, role=role, division=divisions[code], full_name=f"{role.label}",
+                    department=department if role == Role.DEPARTMENT_USER else None)
+        user.set_password(PASSWORD)
+        user.save()
+        made[role] = user
+    return made
+
+
+def _person(name, number, community, *, pinyin, initials, sex="M", birth=dt.date(1990, 3, 7), phone="13912345678"):
+    person = Person.objects.create(doc_type="citizen_id", doc_number=number, name=name, name_pinyin=pinyin,
+                                   name_initials=initials, sex=sex, birth_date=birth, hukou_code=number[:6],
+                                   phone=phone)
+    Stay.objects.create(person=person, community_id=community, reason="work", arrived_on=dt.date(2024, 5, 1),
+                        source_channel="collector", address="东御河沿街 8 号")
+    return person
+
+
+@pytest.fixture
+def person_in(divisions):
+    return _person("张三", citizen_id("511321", "19900307", "123"), IN_COMMUNITY, pinyin="zhangsan", initials="zs")
+
+
+@pytest.fixture
+def person_out(divisions):
+    return _person("李四", citizen_id("522401", "19850512", "246"), OUT_COMMUNITY, pinyin="lisi", initials="ls",
+                   sex="F", birth=dt.date(1985, 5, 12))
+
+
+@pytest.fixture
+def person_far(divisions):
+    """Outside every account's jurisdiction, the province administrator's included."""
+    return _person("王五", citizen_id("500101", "19921120", "135"), FAR_COMMUNITY, pinyin="wangwu", initials="ww")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is the production hasher (tested in accounts); tests hash many passwords.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def token_for():
+    def make(user) -> str:
+        key = ApiToken.new_key()
+        ApiToken.objects.create(user=user, name="test", prefix=key[3:9], key_hash=ApiToken.digest(key))
+        return key
+
+    return make
+
+
+def api_client(key: str) -> Client:
+    return Client(HTTP_AUTHORIZATION=f"Bearer {key}")
