@@ -12,7 +12,7 @@ from liuguan.exchange.models import Department
 from liuguan.geo.models import Division, Level
 from liuguan.registry.models import Person, Stay
 
-PASSWORD = "Test-password-2026!"
+PASSWORD = "Test-password-2026!"  # noqa: S105 (test accounts only)
 
 TREE = [
     ("51", "四川省", Level.PROVINCE),
@@ -80,8 +80,13 @@ def department(db):
 def users(divisions, department):
     made = {}
     for role, code in ROLE_DIVISIONS.items():
-        user = User(username=role.value, role=role, division=divisions[code], full_name=f"{role.label}",
-                    department=department if role == Role.DEPARTMENT_USER else None)
+        user = User(
+            username=role.value,
+            role=role,
+            division=divisions[code],
+            full_name=f"{role.label}",
+            department=department if role == Role.DEPARTMENT_USER else None,
+        )
         user.set_password(PASSWORD)
         user.save()
         made[role] = user
@@ -89,11 +94,25 @@ def users(divisions, department):
 
 
 def _person(name, number, community, *, pinyin, initials, sex="M", birth=dt.date(1990, 3, 7), phone="13912345678"):
-    person = Person.objects.create(doc_type="citizen_id", doc_number=number, name=name, name_pinyin=pinyin,
-                                   name_initials=initials, sex=sex, birth_date=birth, hukou_code=number[:6],
-                                   phone=phone)
-    Stay.objects.create(person=person, community_id=community, reason="work", arrived_on=dt.date(2024, 5, 1),
-                        source_channel="collector", address="东御河沿街 8 号")
+    person = Person.objects.create(
+        doc_type="citizen_id",
+        doc_number=number,
+        name=name,
+        name_pinyin=pinyin,
+        name_initials=initials,
+        sex=sex,
+        birth_date=birth,
+        hukou_code=number[:6],
+        phone=phone,
+    )
+    Stay.objects.create(
+        person=person,
+        community_id=community,
+        reason="work",
+        arrived_on=dt.date(2024, 5, 1),
+        source_channel="collector",
+        address="东御河沿街 8 号",
+    )
     return person
 
 
@@ -104,8 +123,15 @@ def person_in(divisions):
 
 @pytest.fixture
 def person_out(divisions):
-    return _person("李四", citizen_id("522401", "19850512", "246"), OUT_COMMUNITY, pinyin="lisi", initials="ls",
-                   sex="F", birth=dt.date(1985, 5, 12))
+    return _person(
+        "李四",
+        citizen_id("522401", "19850512", "246"),
+        OUT_COMMUNITY,
+        pinyin="lisi",
+        initials="ls",
+        sex="F",
+        birth=dt.date(1985, 5, 12),
+    )
 
 
 @pytest.fixture
@@ -138,3 +164,41 @@ def token_for():
 
 def api_client(key: str) -> Client:
     return Client(HTTP_AUTHORIZATION=f"Bearer {key}")
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-quic", "--no-first-run"]
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright; downloading Playwright's own browser does not work here."""
+    import os
+
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the test are still sync.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone_page(chromium, live_server):
+    context = chromium.new_context(viewport=PHONE, locale="zh-CN", base_url=live_server.url, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def browser_login(page, username: str, password: str = PASSWORD) -> None:
+    page.goto("/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)

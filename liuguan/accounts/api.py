@@ -3,6 +3,7 @@
 from ninja import Router, Schema
 
 from liuguan.core.permissions import endpoint
+from liuguan.core.schemas import responses
 
 from .roles import PERMISSIONS
 
@@ -18,9 +19,15 @@ class MeOut(Schema):
     permissions: list[str]
 
 
-@router.get("/me", response=MeOut, summary="The calling account")
+@router.get("/me", response=responses(MeOut), summary="The calling account")
 @endpoint("home.view")
 def me(request):
     user = request.user
-    return MeOut(username=user.username, full_name=user.full_name, role=user.role, division_code=user.division_id,
-                 department_code=user.department_id, permissions=sorted(p for p in PERMISSIONS if user.can(p)))
+    return MeOut(
+        username=user.username,
+        full_name=user.full_name,
+        role=user.role,
+        division_code=user.division_id,
+        department_code=user.department_id,
+        permissions=sorted(p for p in PERMISSIONS if user.can(p)),
+    )

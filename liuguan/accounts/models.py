@@ -19,11 +19,19 @@ class User(AbstractUser):
     full_name = models.CharField(_("full name"), max_length=60, blank=True)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     division = models.ForeignKey(
-        "geo.Division", verbose_name=_("jurisdiction"), null=True, blank=True, on_delete=models.PROTECT,
+        "geo.Division",
+        verbose_name=_("jurisdiction"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     department = models.ForeignKey(
-        "exchange.Department", verbose_name=_("department"), null=True, blank=True, on_delete=models.PROTECT,
+        "exchange.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="users",
     )
     office = models.ForeignKey(
@@ -67,6 +75,9 @@ class ApiToken(models.Model):
 
     class Meta:
         verbose_name = _("API token")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
 
     @staticmethod
     def new_key() -> str:

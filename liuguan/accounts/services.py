@@ -6,16 +6,25 @@ from django.db import transaction
 from django.utils import timezone
 
 from liuguan.core.audit import audit_record
-from liuguan.core.errors import InvalidInput, NotFound
-from liuguan.core.errors import FieldProblem
+from liuguan.core.errors import FieldProblem, InvalidInput, NotFound
 
 from .models import ApiToken, User
 from .roles import ROLE_LEVELS, Role
 
 
 @transaction.atomic
-def user_create(*, actor, username: str, password: str, role: str, division=None, department=None,
-                full_name: str = "", office=None, source: str = "cli") -> User:
+def user_create(
+    *,
+    actor,
+    username: str,
+    password: str,
+    role: str,
+    division=None,
+    department=None,
+    full_name: str = "",
+    office=None,
+    source: str = "cli",
+) -> User:
     """A staff account must sit at a division level its role works at (a collector at a community, ...)."""
     problems = []
     if role not in Role.values:
@@ -25,16 +34,25 @@ def user_create(*, actor, username: str, password: str, role: str, division=None
     if division is None and role != Role.DEPARTMENT_USER:
         problems.append(FieldProblem("division", "role.division_required", "A staff account needs a jurisdiction"))
     elif division is not None and role in Role.values and division.level not in ROLE_LEVELS[Role(role)]:
-        problems.append(FieldProblem("division", "role.level", f"A {role} works at {', '.join(ROLE_LEVELS[Role(role)])} level"))
+        problems.append(
+            FieldProblem("division", "role.level", f"A {role} works at {', '.join(ROLE_LEVELS[Role(role)])} level")
+        )
     if problems:
         raise InvalidInput(problems)
-    user = User(username=username, role=role, division=division, department=department, full_name=full_name, office=office)
+    user = User(
+        username=username, role=role, division=division, department=department, full_name=full_name, office=office
+    )
     user.set_password(password)
     user.full_clean(exclude=["password"])
     user.save()
-    audit_record(actor=actor, action="user.create", obj=user, division_code=division.code if division else "",
-                 changes={"username": username, "role": role, "division": division.code if division else None},
-                 source=source)
+    audit_record(
+        actor=actor,
+        action="user.create",
+        obj=user,
+        division_code=division.code if division else "",
+        changes={"username": username, "role": role, "division": division.code if division else None},
+        source=source,
+    )
     return user
 
 
@@ -42,10 +60,20 @@ def user_create(*, actor, username: str, password: str, role: str, division=None
 def token_issue(*, actor: User, name: str, days: int = 365) -> tuple[ApiToken, str]:
     """Issue a bearer token for the actor's own machine; the key is shown once and only its hash kept."""
     key = ApiToken.new_key()
-    token = ApiToken.objects.create(user=actor, name=name, prefix=key[3:9], key_hash=ApiToken.digest(key),
-                                    expires_at=timezone.now() + timedelta(days=days))
-    audit_record(actor=actor, action="token.issue", obj=token, division_code=actor.division_id or "",
-                 changes={"name": name, "prefix": token.prefix})
+    token = ApiToken.objects.create(
+        user=actor,
+        name=name,
+        prefix=key[3:9],
+        key_hash=ApiToken.digest(key),
+        expires_at=timezone.now() + timedelta(days=days),
+    )
+    audit_record(
+        actor=actor,
+        action="token.issue",
+        obj=token,
+        division_code=actor.division_id or "",
+        changes={"name": name, "prefix": token.prefix},
+    )
     return token, key
 
 
@@ -58,6 +86,11 @@ def token_revoke(*, actor: User, token_id) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit_record(actor=actor, action="token.revoke", obj=token, division_code=actor.division_id or "",
-                     changes={"prefix": token.prefix})
+        audit_record(
+            actor=actor,
+            action="token.revoke",
+            obj=token,
+            division_code=actor.division_id or "",
+            changes={"prefix": token.prefix},
+        )
     return token

@@ -49,7 +49,11 @@ def system(request, key):
 def audit(request):
     from .selectors import audit_event_list
 
-    events = audit_event_list(user=request.user, object_type=request.GET.get("object_type", ""),
-                              object_id=request.GET.get("object_id", ""), action=request.GET.get("action", ""),
-                              limit=200)
+    events = audit_event_list(
+        user=request.user,
+        object_type=request.GET.get("object_type", ""),
+        object_id=request.GET.get("object_id", ""),
+        action=request.GET.get("action", ""),
+        limit=200,
+    )
     return render(request, "core/audit.html", {"events": events})

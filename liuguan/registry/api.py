@@ -2,11 +2,12 @@
 
 import datetime as dt
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from liuguan.core.errors import InvalidInput
 from liuguan.core.identity import DocumentError, parse_document, rule_message
 from liuguan.core.permissions import endpoint
+from liuguan.core.schemas import responses
 
 from . import services
 from .access import access_person_by_id
@@ -103,36 +104,59 @@ class DocumentCheckOut(Schema):
 
 
 def _summary(p) -> dict:
-    return {"id": p.pk, "doc_type": p.doc_type, "doc_number_masked": p.doc_number_masked, "name": p.name,
-            "name_pinyin": p.name_pinyin, "sex": p.sex, "birth_date": p.birth_date}
+    return {
+        "id": p.pk,
+        "doc_type": p.doc_type,
+        "doc_number_masked": p.doc_number_masked,
+        "name": p.name,
+        "name_pinyin": p.name_pinyin,
+        "sex": p.sex,
+        "birth_date": p.birth_date,
+    }
+
+
+def _stay_out(stay, *, in_scope: bool) -> StayOut:
+    return StayOut(
+        id=stay.pk,
+        community_code=stay.community_id,
+        community_name=stay.community.name,
+        arrived_on=stay.arrived_on,
+        departed_on=stay.departed_on,
+        reason=stay.reason,
+        source_channel=stay.source_channel,
+        registered_at=stay.registered_at,
+        address=stay.address if in_scope else None,
+    )
 
 
 def _person_out(user, person) -> PersonOut:
-    stays = [
-        StayOut(id=row["stay"].pk, community_code=row["stay"].community_id, community_name=row["stay"].community.name,
-                arrived_on=row["stay"].arrived_on, departed_on=row["stay"].departed_on, reason=row["stay"].reason,
-                source_channel=row["stay"].source_channel, registered_at=row["stay"].registered_at,
-                address=row["stay"].address if row["in_scope"] else None)
-        for row in stay_history(user=user, person=person)
-    ]
-    return PersonOut(**_summary(person), ethnicity=person.ethnicity, nationality=person.nationality,
-                     hukou_code=person.hukou_code, phone_masked=person.phone_masked,
-                     party_member=person.party_member, stays=stays)
+    stays = [_stay_out(row["stay"], in_scope=row["in_scope"]) for row in stay_history(user=user, person=person)]
+    return PersonOut(
+        **_summary(person),
+        ethnicity=person.ethnicity,
+        nationality=person.nationality,
+        hukou_code=person.hukou_code,
+        phone_masked=person.phone_masked,
+        party_member=person.party_member,
+        stays=stays,
+    )
 
 
-@router.get("/persons", response=list[PersonSummary], summary="Search people by document number, name or pinyin")
+@router.get(
+    "/persons", response=responses(list[PersonSummary]), summary="Search people by document number, name or pinyin"
+)
 @endpoint("person.view")
 def persons_search(request, q: str, limit: int = 50):
     return [_summary(p) for p in person_search(user=request.user, query=q, limit=min(max(limit, 1), 200))]
 
 
-@router.get("/persons/{person_id}", response=PersonOut, summary="One person with their stays (masked)")
+@router.get("/persons/{person_id}", response=responses(PersonOut), summary="One person with their stays (masked)")
 @endpoint("person.view")
 def person_detail(request, person_id: int):
     return _person_out(request.user, access_person_by_id(request.user, person_id))
 
 
-@router.post("/persons", response={201: RegisterOut}, summary="Register a person with their first stay")
+@router.post("/persons", response=responses(RegisterOut, 201), summary="Register a person with their first stay")
 @endpoint("person.register")
 def person_register(request, payload: PersonIn):
     data = payload.dict()
@@ -140,38 +164,52 @@ def person_register(request, payload: PersonIn):
     done = services.person_register(
         actor=request.user, person=services.PersonInput(**data), stay=services.StayInput(**stay), source="api"
     )
-    return 201, RegisterOut(person=_person_out(request.user, access_person_by_id(request.user, done.person.pk)),
-                            stay_id=done.stay.pk, warnings=done.warnings)
+    return Status(
+        201,
+        RegisterOut(
+            person=_person_out(request.user, access_person_by_id(request.user, done.person.pk)),
+            stay_id=done.stay.pk,
+            warnings=done.warnings,
+        ),
+    )
 
 
-@router.post("/persons/{person_id}/reveal", response=RevealOut, summary="Full document number and phone, audited")
+@router.post(
+    "/persons/{person_id}/reveal", response=responses(RevealOut), summary="Full document number and phone, audited"
+)
 @endpoint("person.reveal")
 def person_reveal(request, person_id: int, payload: RevealIn):
     return services.person_reveal(actor=request.user, person_id=person_id, purpose=payload.purpose, source="api")
 
 
-@router.post("/persons/{person_id}/stays", response={201: StayOut}, summary="Add a stay for a registered person")
+@router.post(
+    "/persons/{person_id}/stays", response=responses(StayOut, 201), summary="Add a stay for a registered person"
+)
 @endpoint("person.register")
 def stay_add(request, person_id: int, payload: StayIn):
     person = access_person_by_id(request.user, person_id)
-    stay = services.stay_register(actor=request.user, person=person, stay=services.StayInput(**payload.dict()),
-                                  source="api")
-    return 201, StayOut(id=stay.pk, community_code=stay.community_id, community_name=stay.community.name,
-                        arrived_on=stay.arrived_on, departed_on=None, reason=stay.reason,
-                        source_channel=stay.source_channel, registered_at=stay.registered_at, address=stay.address)
+    stay = services.stay_register(
+        actor=request.user, person=person, stay=services.StayInput(**payload.dict()), source="api"
+    )
+    return Status(201, _stay_out(stay, in_scope=True))
 
 
-@router.post("/stays/{stay_id}/depart", response=StayOut, summary="Record a departure (注销)")
+@router.post("/stays/{stay_id}/depart", response=responses(StayOut), summary="Record a departure (注销)")
 @endpoint("stay.depart")
 def stay_depart(request, stay_id: int, payload: DepartIn):
-    stay = services.stay_depart(actor=request.user, stay_id=stay_id, departed_on=payload.departed_on,
-                                destination=payload.destination, source="api")
-    return StayOut(id=stay.pk, community_code=stay.community_id, community_name=stay.community.name,
-                   arrived_on=stay.arrived_on, departed_on=stay.departed_on, reason=stay.reason,
-                   source_channel=stay.source_channel, registered_at=stay.registered_at, address=stay.address)
+    stay = services.stay_depart(
+        actor=request.user,
+        stay_id=stay_id,
+        departed_on=payload.departed_on,
+        destination=payload.destination,
+        source="api",
+    )
+    return _stay_out(stay, in_scope=True)
 
 
-@router.get("/check-document", response=DocumentCheckOut, summary="Validate a document number as the forms do")
+@router.get(
+    "/check-document", response=responses(DocumentCheckOut), summary="Validate a document number as the forms do"
+)
 @endpoint("person.register")
 def check_document(request, doc_number: str, doc_type: str = "citizen_id"):
     try:
@@ -180,5 +218,11 @@ def check_document(request, doc_number: str, doc_type: str = "citizen_id"):
         return DocumentCheckOut(valid=False, rule=exc.rule, message=str(exc.message))
     except (KeyError, ValueError) as exc:
         raise InvalidInput([services.FieldProblem("doc_type", "doc_type.unknown", str(exc))]) from exc
-    return DocumentCheckOut(valid=True, number=parsed.number, birth_date=parsed.birth_date, sex=parsed.sex,
-                            area_code=parsed.area_code, warnings=[str(rule_message(w)) for w in parsed.warnings])
+    return DocumentCheckOut(
+        valid=True,
+        number=parsed.number,
+        birth_date=parsed.birth_date,
+        sex=parsed.sex,
+        area_code=parsed.area_code,
+        warnings=[str(rule_message(w)) for w in parsed.warnings],
+    )

@@ -13,16 +13,23 @@ class RegisterForm(forms.Form):
     doc_type = forms.ChoiceField(label=_("Document type"), choices=DocType.choices, initial=DocType.CITIZEN_ID)
     doc_number = forms.CharField(label=_("Document number"), max_length=40)
     name = forms.CharField(label=_("Name"), max_length=60)
-    sex = forms.ChoiceField(label=_("Sex"), choices=[("", _("(from the ID number)"))] + list(Sex.choices), required=False)
-    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                                 help_text=_("Filled from a citizen ID number"))
+    sex = forms.ChoiceField(
+        label=_("Sex"), choices=[("", _("(from the ID number)"))] + list(Sex.choices), required=False
+    )
+    birth_date = forms.DateField(
+        label=_("Birth date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Filled from a citizen ID number"),
+    )
     ethnicity = forms.ChoiceField(label=_("Ethnicity"), choices=ETHNICITIES, initial="01")
     nationality = forms.CharField(label=_("Nationality (ISO code)"), max_length=3, initial="CHN")
     hukou_address = forms.CharField(label=_("Hukou address"), max_length=200, required=False)
     phone = forms.CharField(label=_("Mobile phone"), max_length=20, required=False)
     education = forms.ChoiceField(label=_("Education"), choices=[("", "—")] + list(Education.choices), required=False)
-    marital_status = forms.ChoiceField(label=_("Marital status"), choices=[("", "—")] + list(Marital.choices),
-                                       required=False)
+    marital_status = forms.ChoiceField(
+        label=_("Marital status"), choices=[("", "—")] + list(Marital.choices), required=False
+    )
     party_member = forms.BooleanField(label=_("Party member"), required=False)
     community_code = forms.ChoiceField(label=_("Community of residence"))
     address = forms.CharField(label=_("Residence address"), max_length=200, required=False)
@@ -41,5 +48,6 @@ class DepartForm(forms.Form):
 
 
 class RevealForm(forms.Form):
-    purpose = forms.CharField(label=_("Purpose"), max_length=200,
-                              help_text=_("Why you need the full number; recorded in the audit log"))
+    purpose = forms.CharField(
+        label=_("Purpose"), max_length=200, help_text=_("Why you need the full number; recorded in the audit log")
+    )

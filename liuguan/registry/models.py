@@ -69,7 +69,9 @@ class House(models.Model):
     """A dwelling in a community; rental houses carry their landlord."""
 
     address = models.CharField(_("address"), max_length=200)
-    community = models.ForeignKey("geo.Division", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey(
+        "geo.Division", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
+    )
     grid = models.ForeignKey("geo.Grid", verbose_name=_("grid"), null=True, blank=True, on_delete=models.SET_NULL)
     kind = models.CharField(_("kind"), max_length=12, choices=HouseKind.choices, default=HouseKind.RENTAL)
     is_rented = models.BooleanField(_("rented out"), default=False)
@@ -100,7 +102,9 @@ class Employer(models.Model):
     credit_code = models.CharField(_("unified social credit code"), max_length=18, unique=True, null=True, blank=True)
     industry = models.CharField(_("industry"), max_length=1, choices=Industry.choices)
     address = models.CharField(_("address"), max_length=200, blank=True)
-    community = models.ForeignKey("geo.Division", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey(
+        "geo.Division", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
+    )
     grid = models.ForeignKey("geo.Grid", verbose_name=_("grid"), null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -123,7 +127,9 @@ class Lodging(models.Model):
     name = models.CharField(_("name"), max_length=150)
     credit_code = models.CharField(_("unified social credit code"), max_length=18, unique=True, null=True, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
-    community = models.ForeignKey("geo.Division", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey(
+        "geo.Division", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
+    )
     rooms = models.PositiveIntegerField(_("rooms"), default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -144,7 +150,9 @@ class Stay(models.Model):
     """A residence registration: a person at a community from arrival until departure."""
 
     person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="stays")
-    community = models.ForeignKey("geo.Division", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey(
+        "geo.Division", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
+    )
     grid = models.ForeignKey("geo.Grid", verbose_name=_("grid"), null=True, blank=True, on_delete=models.SET_NULL)
     house = models.ForeignKey(House, verbose_name=_("house"), null=True, blank=True, on_delete=models.SET_NULL)
     employer = models.ForeignKey(Employer, verbose_name=_("employer"), null=True, blank=True, on_delete=models.SET_NULL)
@@ -156,11 +164,19 @@ class Stay(models.Model):
     destination = models.CharField(_("destination"), max_length=200, blank=True)
     source_channel = models.CharField(_("source"), max_length=12, choices=SourceChannel.choices)
     collector = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("collector"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("collector"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     collection_point = models.ForeignKey(
-        "geo.Office", verbose_name=_("collection point"), null=True, blank=True, on_delete=models.SET_NULL,
+        "geo.Office",
+        verbose_name=_("collection point"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     device_time = models.DateTimeField(_("device time"), null=True, blank=True)

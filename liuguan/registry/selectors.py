@@ -30,16 +30,25 @@ def person_search(*, user, query: str, limit: int = 50) -> list[Person]:
 
 def person_get(*, user, person_id: int) -> Person | None:
     """One person inside scope with their stays (newest first), or None as if they did not exist."""
-    stays = Stay.objects.select_related("community", "community__parent", "community__parent__parent", "house",
-                                        "employer", "collector")
-    return (scoped(Person.objects.all(), user).filter(pk=person_id)
-            .prefetch_related(Prefetch("stays", queryset=stays.order_by("-arrived_on", "-id"))).first())
+    stays = Stay.objects.select_related(
+        "community", "community__parent", "community__parent__parent", "house", "employer", "collector"
+    )
+    return (
+        scoped(Person.objects.all(), user)
+        .filter(pk=person_id)
+        .prefetch_related(Prefetch("stays", queryset=stays.order_by("-arrived_on", "-id")))
+        .first()
+    )
 
 
 def stay_history(*, user, person: Person) -> list[dict]:
     """A person's stays over time; details of stays outside the user's area are held back."""
     code = user.division_id or ""
-    inside = set(Stay.objects.filter(within("community_id", code), person=person).values_list("pk", flat=True)) if code else set()
+    inside = (
+        set(Stay.objects.filter(within("community_id", code), person=person).values_list("pk", flat=True))
+        if code
+        else set()
+    )
     rows = []
     for stay in person.stays.all():
         rows.append({"stay": stay, "in_scope": stay.pk in inside})

@@ -19,8 +19,19 @@ from .models import Person, Stay
 
 ETHNICITY_CODES = {code for code, _name in ETHNICITIES}
 PERSON_AUDITED_FIELDS = (
-    "doc_type", "doc_number", "name", "sex", "birth_date", "ethnicity", "nationality", "hukou_code",
-    "hukou_address", "phone", "education", "marital_status", "party_member",
+    "doc_type",
+    "doc_number",
+    "name",
+    "sex",
+    "birth_date",
+    "ethnicity",
+    "nationality",
+    "hukou_code",
+    "hukou_address",
+    "phone",
+    "education",
+    "marital_status",
+    "party_member",
 )
 
 
@@ -77,10 +88,16 @@ def person_check(data: PersonInput) -> CheckedPerson:
     problems: list[FieldProblem] = []
     warnings: list[str] = []
     values = {
-        "doc_type": data.doc_type, "name": " ".join((data.name or "").split()), "ethnicity": data.ethnicity or "01",
-        "nationality": (data.nationality or "CHN").upper(), "hukou_address": (data.hukou_address or "").strip(),
-        "education": data.education or "", "marital_status": data.marital_status or "",
-        "party_member": bool(data.party_member), "phone": "", "hukou_code": (data.hukou_code or "").strip(),
+        "doc_type": data.doc_type,
+        "name": " ".join((data.name or "").split()),
+        "ethnicity": data.ethnicity or "01",
+        "nationality": (data.nationality or "CHN").upper(),
+        "hukou_address": (data.hukou_address or "").strip(),
+        "education": data.education or "",
+        "marital_status": data.marital_status or "",
+        "party_member": bool(data.party_member),
+        "phone": "",
+        "hukou_code": (data.hukou_code or "").strip(),
     }
     if data.doc_type not in DocType.values:
         problems.append(FieldProblem("doc_type", "doc_type.unknown", _("Unknown document type")))
@@ -95,11 +112,19 @@ def person_check(data: PersonInput) -> CheckedPerson:
         values["doc_number"] = parsed.number
         warnings.extend(str(rule_message(w)) for w in parsed.warnings)
         if parsed.birth_date and data.birth_date and data.birth_date != parsed.birth_date:
-            problems.append(FieldProblem("birth_date", "person.birth_date_mismatch",
-                                         _("The birth date does not match the one inside the document number")))
+            problems.append(
+                FieldProblem(
+                    "birth_date",
+                    "person.birth_date_mismatch",
+                    _("The birth date does not match the one inside the document number"),
+                )
+            )
         if parsed.sex and data.sex and data.sex != parsed.sex:
-            problems.append(FieldProblem("sex", "person.sex_mismatch",
-                                         _("The sex does not match the one inside the document number")))
+            problems.append(
+                FieldProblem(
+                    "sex", "person.sex_mismatch", _("The sex does not match the one inside the document number")
+                )
+            )
         values["birth_date"] = parsed.birth_date or data.birth_date
         values["sex"] = parsed.sex or data.sex
         if parsed.area_code and not values["hukou_code"] and data.doc_type == DocType.CITIZEN_ID:
@@ -142,24 +167,31 @@ def stay_check(data: StayInput, *, actor, person_birth_date: dt.date | None) -> 
     problems: list[FieldProblem] = []
     community = scoped(Division.objects.all(), actor).filter(code=data.community_code, level=Level.COMMUNITY).first()
     if community is None:
-        problems.append(FieldProblem("community_code", "stay.community_in_scope",
-                                     _("Choose a community inside your jurisdiction")))
+        problems.append(
+            FieldProblem("community_code", "stay.community_in_scope", _("Choose a community inside your jurisdiction"))
+        )
     if data.arrived_on is None:
         problems.append(FieldProblem("arrived_on", "stay.arrived_required", _("Arrival date is required")))
     else:
         if data.arrived_on > timezone.localdate():
             problems.append(FieldProblem("arrived_on", "stay.arrived_future", _("Arrival date is in the future")))
         if person_birth_date and data.arrived_on < person_birth_date:
-            problems.append(FieldProblem("arrived_on", "stay.arrived_before_birth",
-                                         _("Arrival date is before the birth date")))
+            problems.append(
+                FieldProblem("arrived_on", "stay.arrived_before_birth", _("Arrival date is before the birth date"))
+            )
     if data.reason not in Reason.values:
         problems.append(FieldProblem("reason", "stay.reason", _("Choose a reason for the stay")))
     if data.source_channel not in SourceChannel.values:
         problems.append(FieldProblem("source_channel", "stay.source", _("Unknown source channel")))
     if problems:
         raise InvalidInput(problems)
-    values = {"arrived_on": data.arrived_on, "reason": data.reason, "address": (data.address or "").strip()[:200],
-              "source_channel": data.source_channel, "device_time": data.device_time}
+    values = {
+        "arrived_on": data.arrived_on,
+        "reason": data.reason,
+        "address": (data.address or "").strip()[:200],
+        "source_channel": data.source_channel,
+        "device_time": data.device_time,
+    }
     return values, community
 
 
@@ -168,18 +200,32 @@ def _person_audit_values(person: Person) -> dict:
 
 
 def _create_stay(*, actor, person: Person, values: dict, community: Division, source: str) -> Stay:
-    stay = Stay(person=person, community=community, collector=actor if getattr(actor, "pk", None) else None,
-                collection_point=getattr(actor, "office", None), **values)
+    stay = Stay(
+        person=person,
+        community=community,
+        collector=actor if getattr(actor, "pk", None) else None,
+        collection_point=getattr(actor, "office", None),
+        **values,
+    )
     try:
         with transaction.atomic():
             stay.save()
     except IntegrityError as exc:
         if Stay.objects.filter(person=person, community=community, departed_on__isnull=True).exists():
-            raise Conflict(_("This person already has an open stay in this community"), field="community_code",
-                           rule="stay.one_open_per_place") from exc
+            raise Conflict(
+                _("This person already has an open stay in this community"),
+                field="community_code",
+                rule="stay.one_open_per_place",
+            ) from exc
         raise
-    audit_record(actor=actor, action="stay.register", obj=stay, division_code=community.code, source=source,
-                 changes={"person": person.pk, "community": community.code, **values})
+    audit_record(
+        actor=actor,
+        action="stay.register",
+        obj=stay,
+        division_code=community.code,
+        source=source,
+        changes={"person": person.pk, "community": community.code, **values},
+    )
     return stay
 
 
@@ -195,8 +241,9 @@ def person_register(*, actor, person: PersonInput, stay: StayInput, source: str 
     except InvalidInput as exc:
         problems.extend(exc.problems)
     try:
-        stay_values, community = stay_check(stay, actor=actor,
-                                            person_birth_date=checked.values.get("birth_date") if checked else None)
+        stay_values, community = stay_check(
+            stay, actor=actor, person_birth_date=checked.values.get("birth_date") if checked else None
+        )
     except InvalidInput as exc:
         problems.extend(exc.problems)
     if problems:
@@ -205,18 +252,31 @@ def person_register(*, actor, person: PersonInput, stay: StayInput, source: str 
     existing = Person.objects.filter(doc_type=values["doc_type"], doc_number=values["doc_number"]).first()
     if existing is not None:
         visible = scoped(Person.objects.filter(pk=existing.pk), actor).exists()
-        raise Conflict(_("A person with this document number is already registered"), field="doc_number",
-                       rule="person.one_per_document", existing_id=existing.pk if visible else None)
+        raise Conflict(
+            _("A person with this document number is already registered"),
+            field="doc_number",
+            rule="person.one_per_document",
+            existing_id=existing.pk if visible else None,
+        )
     record = Person(created_by=actor if getattr(actor, "pk", None) else None, **values)
     try:
         with transaction.atomic():
             record.save()
     except IntegrityError as exc:
         # Another registration of the same document won the race: same answer as above.
-        raise Conflict(_("A person with this document number is already registered"), field="doc_number",
-                       rule="person.one_per_document") from exc
-    audit_record(actor=actor, action="person.register", obj=record, division_code=community.code, source=source,
-                 changes={k: [None, v] for k, v in _person_audit_values(record).items()})
+        raise Conflict(
+            _("A person with this document number is already registered"),
+            field="doc_number",
+            rule="person.one_per_document",
+        ) from exc
+    audit_record(
+        actor=actor,
+        action="person.register",
+        obj=record,
+        division_code=community.code,
+        source=source,
+        changes={k: [None, v] for k, v in _person_audit_values(record).items()},
+    )
     new_stay = _create_stay(actor=actor, person=record, values=stay_values, community=community, source=source)
     return Registration(person=record, stay=new_stay, warnings=checked.warnings)
 
@@ -244,8 +304,9 @@ def stay_depart(*, actor, stay_id: int, departed_on: dt.date, destination: str =
     elif departed_on is None:
         problems.append(FieldProblem("departed_on", "stay.departed_required", _("Departure date is required")))
     elif departed_on < stay.arrived_on:
-        problems.append(FieldProblem("departed_on", "stay.departed_before_arrival",
-                                     _("Departure date is before the arrival date")))
+        problems.append(
+            FieldProblem("departed_on", "stay.departed_before_arrival", _("Departure date is before the arrival date"))
+        )
     elif departed_on > timezone.localdate():
         problems.append(FieldProblem("departed_on", "stay.departed_future", _("Departure date is in the future")))
     if problems:
@@ -254,8 +315,14 @@ def stay_depart(*, actor, stay_id: int, departed_on: dt.date, destination: str =
     stay.departed_on = departed_on
     stay.destination = (destination or "").strip()[:200]
     stay.save(update_fields=["departed_on", "destination"])
-    audit_record(actor=actor, action="stay.depart", obj=stay, division_code=stay.community_id, source=source,
-                 changes=diff(before, {"departed_on": stay.departed_on, "destination": stay.destination}))
+    audit_record(
+        actor=actor,
+        action="stay.depart",
+        obj=stay,
+        division_code=stay.community_id,
+        source=source,
+        changes=diff(before, {"departed_on": stay.departed_on, "destination": stay.destination}),
+    )
     return stay
 
 
@@ -266,11 +333,25 @@ def person_reveal(*, actor, person_id: int, purpose: str, source: str = "web") -
         raise PermissionDenied()
     purpose = " ".join((purpose or "").split())
     if len(purpose) < 4:
-        raise InvalidInput([FieldProblem("purpose", "reveal.purpose_required",
-                                         _("State why you need the full number (at least 4 characters)"))])
+        raise InvalidInput(
+            [
+                FieldProblem(
+                    "purpose",
+                    "reveal.purpose_required",
+                    _("State why you need the full number (at least 4 characters)"),
+                )
+            ]
+        )
     person = scoped(Person.objects.all(), actor).filter(pk=person_id).first()
     if person is None:
         raise NotFound()
-    audit_record(actor=actor, action="person.reveal", obj=person, division_code=actor.division_id or "",
-                 purpose=purpose[:200], source=source, changes={"fields": ["doc_number", "phone"]})
+    audit_record(
+        actor=actor,
+        action="person.reveal",
+        obj=person,
+        division_code=actor.division_id or "",
+        purpose=purpose[:200],
+        source=source,
+        changes={"fields": ["doc_number", "phone"]},
+    )
     return {"doc_number": person.doc_number, "phone": person.phone}

@@ -39,10 +39,16 @@ def _person_or_404(user, person_id):
 @page("person.view")
 def detail(request, person_id):
     person = _person_or_404(request.user, person_id)
-    return render(request, "registry/person.html", {
-        "person": person, "history": stay_history(user=request.user, person=person),
-        "reveal_form": RevealForm(), "depart_form": DepartForm(),
-    })
+    return render(
+        request,
+        "registry/person.html",
+        {
+            "person": person,
+            "history": stay_history(user=request.user, person=person),
+            "reveal_form": RevealForm(),
+            "depart_form": DepartForm(),
+        },
+    )
 
 
 @page("person.reveal")
@@ -52,14 +58,16 @@ def reveal(request, person_id):
     revealed = None
     if form.is_valid():
         try:
-            revealed = services.person_reveal(actor=request.user, person_id=person_id,
-                                              purpose=form.cleaned_data["purpose"])
+            revealed = services.person_reveal(
+                actor=request.user, person_id=person_id, purpose=form.cleaned_data["purpose"]
+            )
         except NotFound as exc:
             raise Http404 from exc
         except InvalidInput as exc:
             _apply_problems(form, exc.problems)
-    return render(request, "registry/partials/reveal.html", {"form": form, "revealed": revealed,
-                                                             "person_id": person_id})
+    return render(
+        request, "registry/partials/reveal.html", {"form": form, "revealed": revealed, "person_id": person_id}
+    )
 
 
 @page("person.register")
@@ -68,13 +76,25 @@ def register(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         person = services.PersonInput(
-            doc_type=data["doc_type"], doc_number=data["doc_number"], name=data["name"], sex=data["sex"],
-            birth_date=data["birth_date"], ethnicity=data["ethnicity"], nationality=data["nationality"],
-            hukou_address=data["hukou_address"], phone=data["phone"], education=data["education"],
-            marital_status=data["marital_status"], party_member=data["party_member"],
+            doc_type=data["doc_type"],
+            doc_number=data["doc_number"],
+            name=data["name"],
+            sex=data["sex"],
+            birth_date=data["birth_date"],
+            ethnicity=data["ethnicity"],
+            nationality=data["nationality"],
+            hukou_address=data["hukou_address"],
+            phone=data["phone"],
+            education=data["education"],
+            marital_status=data["marital_status"],
+            party_member=data["party_member"],
         )
-        stay = services.StayInput(community_code=data["community_code"], arrived_on=data["arrived_on"],
-                                  reason=data["reason"], address=data["address"])
+        stay = services.StayInput(
+            community_code=data["community_code"],
+            arrived_on=data["arrived_on"],
+            reason=data["reason"],
+            address=data["address"],
+        )
         try:
             done = services.person_register(actor=request.user, person=person, stay=stay)
         except InvalidInput as exc:
@@ -115,9 +135,12 @@ def depart(request, stay_id):
     person_id = request.POST.get("person_id")
     if form.is_valid():
         try:
-            stay = services.stay_depart(actor=request.user, stay_id=stay_id,
-                                        departed_on=form.cleaned_data["departed_on"],
-                                        destination=form.cleaned_data["destination"])
+            stay = services.stay_depart(
+                actor=request.user,
+                stay_id=stay_id,
+                departed_on=form.cleaned_data["departed_on"],
+                destination=form.cleaned_data["destination"],
+            )
         except NotFound as exc:
             raise Http404 from exc
         except InvalidInput as exc:

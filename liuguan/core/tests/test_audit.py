@@ -9,8 +9,14 @@ from liuguan.core.models import AuditEvent
 def _record(n=3):
     for i in range(n):
         with transaction.atomic():
-            audit_record(actor=SYSTEM, action="test.write", object_type="thing", object_id=str(i),
-                         division_code="510104001001", changes={"name": [None, f"名字{i}"], "n": [i, i + 1]})
+            audit_record(
+                actor=SYSTEM,
+                action="test.write",
+                object_type="thing",
+                object_id=str(i),
+                division_code="510104001001",
+                changes={"name": [None, f"名字{i}"], "n": [i, i + 1]},
+            )
 
 
 @pytest.mark.django_db

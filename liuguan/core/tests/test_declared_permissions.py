@@ -20,8 +20,11 @@ def _patterns(resolver, namespaces=()):
 
 
 def test_every_page_declares_a_permission():
-    undeclared = [str(p.pattern) for ns, p in _patterns(get_resolver()) if "api" not in ns
-                  and declared_permission(p.callback) is None]
+    undeclared = [
+        str(p.pattern)
+        for ns, p in _patterns(get_resolver())
+        if "api" not in ns and declared_permission(p.callback) is None
+    ]
     assert undeclared == []
 
 

@@ -15,8 +15,12 @@ ROLES = list(Role)
 
 
 def _state():
-    return (Person.objects.count(), Stay.objects.count(), Stay.objects.filter(departed_on__isnull=False).count(),
-            AuditEvent.objects.count())
+    return (
+        Person.objects.count(),
+        Stay.objects.count(),
+        Stay.objects.filter(departed_on__isnull=False).count(),
+        AuditEvent.objects.count(),
+    )
 
 
 def _reads(person_id, code):
@@ -42,8 +46,10 @@ def test_reads_inside_work_and_outside_looks_missing(world, role, token_for):
         _reads(inside.pk, own), _reads(far.pk, "500101"), _reads(MISSING_ID, "510799"), strict=True
     ):
         allowed = role_has(role, perm)
-        for client, path_in, path_far, path_missing in ((page, page_in, page_far, page_missing),
-                                                         (api, api_in, api_far, api_missing)):
+        for client, path_in, path_far, path_missing in (
+            (page, page_in, page_far, page_missing),
+            (api, api_in, api_far, api_missing),
+        ):
             r_in, r_far, r_missing = client.get(path_in), client.get(path_far), client.get(path_missing)
             if not allowed:
                 assert r_in.status_code == r_far.status_code == r_missing.status_code == 403, path_in
@@ -77,13 +83,23 @@ def test_refused_writes_change_nothing(world, role, token_for):
     far_stay = world["far"].stays.get()
     before = _state()
     attempts = [
-        api.post(f"/api/registry/stays/{far_stay.pk}/depart", json.dumps({"departed_on": "2025-01-02"}),
-                 content_type="application/json"),
-        api.post(f"/api/registry/persons/{world['far'].pk}/reveal", json.dumps({"purpose": "核查身份信息"}),
-                 content_type="application/json"),
-        api.post(f"/api/registry/persons/{world['far'].pk}/stays",
-                 json.dumps({"community_code": ROLE_DIVISIONS[role].ljust(12, "0"), "arrived_on": "2025-01-01",
-                             "reason": "work"}), content_type="application/json"),
+        api.post(
+            f"/api/registry/stays/{far_stay.pk}/depart",
+            json.dumps({"departed_on": "2025-01-02"}),
+            content_type="application/json",
+        ),
+        api.post(
+            f"/api/registry/persons/{world['far'].pk}/reveal",
+            json.dumps({"purpose": "核查身份信息"}),
+            content_type="application/json",
+        ),
+        api.post(
+            f"/api/registry/persons/{world['far'].pk}/stays",
+            json.dumps(
+                {"community_code": ROLE_DIVISIONS[role].ljust(12, "0"), "arrived_on": "2025-01-01", "reason": "work"}
+            ),
+            content_type="application/json",
+        ),
         login(user).post(f"/registry/stays/{far_stay.pk}/depart/", {"departed_on": "2025-01-02"}),
         login(user).post(f"/registry/people/{world['far'].pk}/reveal/", {"purpose": "核查身份信息"}),
     ]
@@ -98,10 +114,17 @@ def test_refused_writes_change_nothing(world, role, token_for):
 def test_registering_into_a_community_outside_is_refused(world, role, token_for):
     api = api_client(token_for(world["users"][role]))
     before = _state()
-    response = api.post("/api/registry/persons", json.dumps({
-        "doc_number": "11010519491231002X", "name": "赵六",
-        "stay": {"community_code": "510703001001", "arrived_on": "2025-01-01", "reason": "work"},
-    }), content_type="application/json")
+    response = api.post(
+        "/api/registry/persons",
+        json.dumps(
+            {
+                "doc_number": "11010519491231002X",
+                "name": "赵六",
+                "stay": {"community_code": "510703001001", "arrived_on": "2025-01-01", "reason": "work"},
+            }
+        ),
+        content_type="application/json",
+    )
     assert response.status_code == 422
     assert {d["rule"] for d in response.json()["detail"]} == {"stay.community_in_scope"}
     assert _state() == before
@@ -111,9 +134,11 @@ def test_registering_into_a_community_outside_is_refused(world, role, token_for)
 def test_inside_writes_work_and_are_audited(world, role, token_for):
     api = api_client(token_for(world["users"][role]))
     stay = world["in"].stays.get()
-    response = api.post(f"/api/registry/stays/{stay.pk}/depart", json.dumps({"departed_on": "2025-06-01",
-                                                                              "destination": "绵阳"}),
-                        content_type="application/json")
+    response = api.post(
+        f"/api/registry/stays/{stay.pk}/depart",
+        json.dumps({"departed_on": "2025-06-01", "destination": "绵阳"}),
+        content_type="application/json",
+    )
     assert response.status_code == 200, response.content
     stay.refresh_from_db()
     assert str(stay.departed_on) == "2025-06-01"

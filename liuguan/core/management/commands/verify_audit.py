@@ -15,6 +15,8 @@ class Command(BaseCommand):
         if report.ok:
             self.stdout.write(self.style.SUCCESS(f"audit chain ok: {report.checked} events verified"))
             return
-        self.stderr.write(f"audit chain BROKEN at event #{report.broken_id}: {report.reason} "
-                          f"({report.checked} events verified before it)")
+        self.stderr.write(
+            f"audit chain BROKEN at event #{report.broken_id}: {report.reason} "
+            f"({report.checked} events verified before it)"
+        )
         sys.exit(1)
