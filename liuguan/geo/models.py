@@ -57,11 +57,13 @@ class Grid(models.Model):
 
     code = models.CharField(_("code"), max_length=16, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    community = models.ForeignKey(
-        Division, verbose_name=_("community"), on_delete=models.PROTECT, related_name="grids"
-    )
+    community = models.ForeignKey(Division, verbose_name=_("community"), on_delete=models.PROTECT, related_name="grids")
     worker = models.ForeignKey(
-        "accounts.User", verbose_name=_("grid worker"), null=True, blank=True, on_delete=models.SET_NULL,
+        "accounts.User",
+        verbose_name=_("grid worker"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="grids",
     )
 

@@ -36,15 +36,26 @@ def division_children(*, user, division: Division) -> list[dict]:
     width = len(children[0].code)
     communities = dict(
         Division.objects.filter(level=Level.COMMUNITY, code__startswith=division.code)
-        .annotate(prefix=Substr("code", 1, width)).values("prefix").annotate(n=Count("code")).values_list("prefix", "n")
+        .annotate(prefix=Substr("code", 1, width))
+        .values("prefix")
+        .annotate(n=Count("code"))
+        .values_list("prefix", "n")
     )
     stays = dict(
         scoped(Stay.objects.filter(within("community_id", division.code), departed_on__isnull=True), user)
-        .annotate(prefix=Substr("community_id", 1, width)).values("prefix").annotate(n=Count("id"))
+        .annotate(prefix=Substr("community_id", 1, width))
+        .values("prefix")
+        .annotate(n=Count("id"))
         .values_list("prefix", "n")
     )
-    return [{"division": c, "communities": communities.get(c.code, 1 if c.level == Level.COMMUNITY else 0),
-             "open_stays": stays.get(c.code, 0)} for c in children]
+    return [
+        {
+            "division": c,
+            "communities": communities.get(c.code, 1 if c.level == Level.COMMUNITY else 0),
+            "open_stays": stays.get(c.code, 0),
+        }
+        for c in children
+    ]
 
 
 def level_counts(*, code: str) -> dict[str, int]:
@@ -74,6 +85,11 @@ def chengdu_comparison(*, code: str = "5101") -> dict | None:
         residents=Count("code", filter=Q(code__regex=r"^\d{9}(0\d\d|1\d\d)$")),
         villagers=Count("code", filter=Q(code__regex=r"^\d{9}[23]\d\d$")),
     )
-    return {"city": city, "townships": t, "communities": c, "report": REPORT_CHENGDU,
-            "townships_ratio": t["all"] / REPORT_CHENGDU["street_offices"],
-            "communities_ratio": c["all"] / REPORT_CHENGDU["community_stations"]}
+    return {
+        "city": city,
+        "townships": t,
+        "communities": c,
+        "report": REPORT_CHENGDU,
+        "townships_ratio": t["all"] / REPORT_CHENGDU["street_offices"],
+        "communities_ratio": c["all"] / REPORT_CHENGDU["community_stations"],
+    }
