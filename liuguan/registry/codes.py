@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class DocType(models.TextChoices):
@@ -111,7 +112,7 @@ class Reason(models.TextChoices):
 
 
 class SourceChannel(models.TextChoices):
-    COLLECTOR = "collector", _("Collector")
+    COLLECTOR = "collector", pgettext_lazy("source channel", "Collector")
     SELF = "self", _("Self-declared")
     LANDLORD = "landlord", _("Landlord")
     EMPLOYER = "employer", _("Employer")
@@ -146,7 +147,7 @@ class Industry(models.TextChoices):
     M = "M", _("Research and technical services")
     N = "N", _("Water, environment and public facilities")
     O = "O", _("Resident services and repairs")  # noqa: E741
-    P = "P", _("Education")
+    P = "P", pgettext_lazy("industry", "Education")
     Q = "Q", _("Health and social work")
     R = "R", _("Culture, sports and entertainment")
     S = "S", _("Public administration")

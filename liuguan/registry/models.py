@@ -28,7 +28,7 @@ class Person(models.Model):
     hukou_code = models.CharField(_("hukou area code"), max_length=6, blank=True, db_index=True)
     hukou_address = models.CharField(_("hukou address"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=11, blank=True)
-    education = models.CharField(_("education"), max_length=2, choices=Education.choices, blank=True)
+    education = models.CharField(_("education level"), max_length=2, choices=Education.choices, blank=True)
     marital_status = models.CharField(_("marital status"), max_length=2, choices=Marital.choices, blank=True)
     party_member = models.BooleanField(_("Party member"), default=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)

@@ -166,3 +166,23 @@ def test_revoked_token_stops_working(world, token_for):
     assert api.get(f"/api/registry/persons/{world['in'].pk}").status_code == 200
     ApiToken.objects.filter(key_hash=ApiToken.digest(key)).update(revoked_at=timezone.now())
     assert api.get(f"/api/registry/persons/{world['in'].pk}").status_code == 401
+
+
+def test_audit_log_is_scoped_to_the_auditors_jurisdiction(world, divisions, token_for):
+    from django.db import transaction
+
+    from liuguan.accounts.models import User
+    from liuguan.core.audit import SYSTEM, audit_record
+
+    with transaction.atomic():
+        audit_record(actor=SYSTEM, action="test.in_chengdu", division_code="510104001001")
+        audit_record(actor=SYSTEM, action="test.in_mianyang", division_code="510703001001")
+    county_auditor = User.objects.create(username="county_auditor", role=Role.AUDITOR, division=divisions["510104"])
+    seen = {e["action"] for e in api_client(token_for(county_auditor)).get("/api/audit/events").json()}
+    assert "test.in_chengdu" in seen and "test.in_mianyang" not in seen
+    province = {
+        e["action"] for e in api_client(token_for(world["users"][Role.AUDITOR])).get("/api/audit/events").json()
+    }
+    assert {"test.in_chengdu", "test.in_mianyang"} <= province
+    page = login(county_auditor).get("/audit/").content.decode()
+    assert "test.in_chengdu" in page and "test.in_mianyang" not in page
