@@ -26,7 +26,9 @@ class RegisterForm(forms.Form):
     nationality = forms.CharField(label=_("Nationality (ISO code)"), max_length=3, initial="CHN")
     hukou_address = forms.CharField(label=_("Hukou address"), max_length=200, required=False)
     phone = forms.CharField(label=_("Mobile phone"), max_length=20, required=False)
-    education = forms.ChoiceField(label=_("Education level"), choices=[("", "—")] + list(Education.choices), required=False)
+    education = forms.ChoiceField(
+        label=_("Education level"), choices=[("", "—")] + list(Education.choices), required=False
+    )
     marital_status = forms.ChoiceField(
         label=_("Marital status"), choices=[("", "—")] + list(Marital.choices), required=False
     )
