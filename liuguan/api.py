@@ -88,6 +88,7 @@ def _conflict(request, exc: Conflict):
 
 def _register_routers():
     from liuguan.accounts.api import router as accounts_router
+    from liuguan.collection.api import router as collection_router
     from liuguan.core.api import router as core_router
     from liuguan.geo.api import router as geo_router
     from liuguan.registry.api import router as registry_router
@@ -96,6 +97,7 @@ def _register_routers():
     api.add_router("/accounts", accounts_router)
     api.add_router("/geo", geo_router)
     api.add_router("/registry", registry_router)
+    api.add_router("/collection", collection_router)
 
 
 def api_operations(ninja_api: NinjaAPI):

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "liuguan.accounts",
     "liuguan.exchange",
     "liuguan.registry",
+    "liuguan.collection",
     "liuguan.demo",
 ]
 

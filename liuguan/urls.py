@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("liuguan.accounts.urls")),
     path("geo/", include("liuguan.geo.urls")),
     path("registry/", include("liuguan.registry.urls")),
+    path("collection/", include("liuguan.collection.urls")),
     path("api/", api.urls),
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/setlang/", core_views.set_language, name="set_language"),

@@ -21,7 +21,7 @@ class Person(models.Model):
     name_pinyin = models.CharField(_("pinyin"), max_length=200, db_index=True)
     name_initials = models.CharField(_("initials"), max_length=30, db_index=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
-    birth_date = models.DateField(_("birth date"))
+    birth_date = models.DateField(_("birth date"), db_index=True)
     ethnicity = models.CharField(_("ethnicity"), max_length=2, choices=ETHNICITIES, default="01")
     nationality = models.CharField(_("nationality"), max_length=3, default="CHN")
     # The area code of the household registration; historical codes stay valid, so no foreign key.
@@ -180,6 +180,11 @@ class Stay(models.Model):
         related_name="+",
     )
     device_time = models.DateTimeField(_("device time"), null=True, blank=True)
+    # Days from arrival to registration, and whether that broke the area's deadline when it was registered.
+    lag_days = models.IntegerField(_("registration lag (days)"), null=True, blank=True)
+    late = models.BooleanField(_("registered late"), default=False, db_default=False)
+    # Where the record came from beyond the channel: "import:<batch>:<row>", a report number, a message id.
+    source_ref = models.CharField(_("source reference"), max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = _("stay")
@@ -207,3 +212,69 @@ class Stay(models.Model):
     def scope_filter(cls, user):
         code = jurisdiction(user)
         return NOTHING if code is None else within("community_id", code)
+
+
+class RegistrationPolicy(models.Model):
+    """How many days after arrival a stay must be registered, for the divisions under a code prefix."""
+
+    prefix = models.CharField(_("division code prefix"), max_length=12, unique=True, blank=True)
+    name = models.CharField(_("profile"), max_length=40)
+    label = models.CharField(_("label"), max_length=60, blank=True)
+    deadline_days = models.PositiveSmallIntegerField(_("deadline (days after arrival)"))
+    source_note = models.TextField(_("legal source"), blank=True)
+
+    class Meta:
+        verbose_name = _("registration policy")
+        verbose_name_plural = _("registration policies")
+
+    def __str__(self) -> str:
+        return f"{self.label or self.name}: {self.deadline_days}"
+
+
+class FieldChange(models.Model):
+    """Who set which field of which record to what, when and through which channel (倒查 starts here).
+
+    A record's creation is its first provenance (the Stay's channel, collector, point and times); every later
+    change of a field adds a row here, so the history of any field can be read back.
+    """
+
+    object_type = models.CharField(max_length=40)
+    object_id = models.BigIntegerField()
+    field = models.CharField(max_length=40)
+    old_value = models.JSONField(null=True, blank=True)
+    new_value = models.JSONField(null=True, blank=True)
+    channel = models.CharField(_("source"), max_length=12, choices=SourceChannel.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    collection_point = models.ForeignKey(
+        "geo.Office", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    device_time = models.DateTimeField(null=True, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    audit_event_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        indexes = [models.Index(fields=["object_type", "object_id", "field"])]
+
+    def __str__(self) -> str:
+        return f"{self.object_type}:{self.object_id}.{self.field}"
+
+
+class DuplicateReview(models.Model):
+    """A collector's answer to a likely-duplicate warning at entry: the same person, or a different one."""
+
+    class Decision(models.TextChoices):
+        SAME = "same", _("Same person")
+        DIFFERENT = "different", _("Different person")
+
+    candidate = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    registered = models.ForeignKey(Person, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    reasons = models.JSONField(default=list)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.candidate_id} {self.decision}"

@@ -16,6 +16,7 @@ from liuguan.geo.models import Division, Level
 
 from .codes import ETHNICITIES, DocType, Education, Marital, Reason, Sex, SourceChannel
 from .models import Person, Stay
+from .timeliness import PolicyTable
 
 ETHNICITY_CODES = {code for code, _name in ETHNICITIES}
 PERSON_AUDITED_FIELDS = (
@@ -162,10 +163,37 @@ def person_check(data: PersonInput) -> CheckedPerson:
     return CheckedPerson(values=values, warnings=warnings)
 
 
-def stay_check(data: StayInput, *, actor, person_birth_date: dt.date | None) -> tuple[dict, Division | None]:
+class ScopedCommunities:
+    """The communities inside an actor's jurisdiction, read once per request or per import and then cached."""
+
+    def __init__(self, actor):
+        self.actor = actor
+        self._cache: dict[str, Division | None] = {}
+        self._all: dict[str, Division] | None = None
+
+    def preload(self) -> "ScopedCommunities":
+        """Read every community in scope at once (a province holds about 34,000), for batch work."""
+        qs = scoped(Division.objects.filter(level=Level.COMMUNITY), self.actor)
+        self._all = {d.code: d for d in qs}
+        return self
+
+    def get(self, code: str) -> Division | None:
+        code = (code or "").strip()
+        if self._all is not None:
+            return self._all.get(code)
+        if code not in self._cache:
+            self._cache[code] = (
+                scoped(Division.objects.all(), self.actor).filter(code=code, level=Level.COMMUNITY).first()
+            )
+        return self._cache[code]
+
+
+def stay_check(
+    data: StayInput, *, actor, person_birth_date: dt.date | None, communities: ScopedCommunities | None = None
+) -> tuple[dict, Division | None]:
     """A stay is at a community inside the actor's jurisdiction, with an arrival not in the future."""
     problems: list[FieldProblem] = []
-    community = scoped(Division.objects.all(), actor).filter(code=data.community_code, level=Level.COMMUNITY).first()
+    community = (communities or ScopedCommunities(actor)).get(data.community_code)
     if community is None:
         problems.append(
             FieldProblem("community_code", "stay.community_in_scope", _("Choose a community inside your jurisdiction"))
@@ -200,6 +228,9 @@ def _person_audit_values(person: Person) -> dict:
 
 
 def _create_stay(*, actor, person: Person, values: dict, community: Division, source: str) -> Stay:
+    registered_at = timezone.now()
+    lateness = PolicyTable().lateness(community.code, values["arrived_on"], registered_at)
+    values = {**values, "registered_at": registered_at, "lag_days": lateness.lag_days, "late": lateness.late}
     stay = Stay(
         person=person,
         community=community,
