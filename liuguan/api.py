@@ -83,6 +83,7 @@ def _conflict(request, exc: Conflict):
     body = {"detail": str(exc.message), "field": exc.field, "rule": exc.rule}
     if exc.existing_id is not None:
         body["existing_id"] = exc.existing_id
+    body.update(getattr(exc, "extra", {}))
     return api.create_response(request, body, status=409)
 
 
@@ -92,11 +93,13 @@ def _register_routers():
     from liuguan.core.api import router as core_router
     from liuguan.geo.api import router as geo_router
     from liuguan.registry.api import router as registry_router
+    from liuguan.registry.api_places import router as places_router
 
     api.add_router("/", core_router)
     api.add_router("/accounts", accounts_router)
     api.add_router("/geo", geo_router)
     api.add_router("/registry", registry_router)
+    api.add_router("/registry", places_router)
     api.add_router("/collection", collection_router)
 
 

@@ -30,6 +30,8 @@ PERMISSIONS: dict[str, set[Role]] = {
     "person.reveal": REGISTRY_READERS,
     "person.register": FIELD | {Role.STATION_OFFICER, Role.STREET_OFFICER},
     "stay.depart": FIELD | {Role.STATION_OFFICER, Role.STREET_OFFICER},
+    "place.view": REGISTRY_READERS,
+    "place.register": FIELD | {Role.STATION_OFFICER, Role.STREET_OFFICER},
     "audit.view": {Role.AUDITOR, Role.PROVINCE_ADMIN},
     "token.manage": ALL_STAFF,
 }

@@ -10,11 +10,20 @@ class ProblemOut(Schema):
     rule: str | None = None
 
 
+class CandidateOut(Schema):
+    id: int
+    name: str
+    doc_number_masked: str
+    birth_date: str
+    reasons: list[str]
+
+
 class ErrorOut(Schema):
     detail: str | list[ProblemOut]
     field: str | None = None
     rule: str | None = None
     existing_id: int | None = None
+    candidates: list[CandidateOut] | None = None
 
 
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut}

@@ -11,7 +11,7 @@ from liuguan.core.schemas import responses
 
 from . import services
 from .access import access_person_by_id
-from .selectors import person_search, stay_history
+from .selectors import field_history, person_search, stay_history
 
 router = Router(tags=["registry"])
 
@@ -22,6 +22,8 @@ class StayIn(Schema):
     reason: str = Field(..., description="work, business, study, family, marriage, medical, other")
     address: str = ""
     device_time: dt.datetime | None = None
+    house_id: int | None = None
+    employer_id: int | None = None
 
 
 class PersonIn(Schema):
@@ -39,6 +41,9 @@ class PersonIn(Schema):
     marital_status: str = ""
     party_member: bool = False
     stay: StayIn
+    not_duplicate_of: list[int] = Field(
+        [], description="ids of likely duplicates the collector confirmed to be different people"
+    )
 
 
 class StayOut(Schema):
@@ -161,8 +166,13 @@ def person_detail(request, person_id: int):
 def person_register(request, payload: PersonIn):
     data = payload.dict()
     stay = data.pop("stay")
+    not_duplicate_of = data.pop("not_duplicate_of")
     done = services.person_register(
-        actor=request.user, person=services.PersonInput(**data), stay=services.StayInput(**stay), source="api"
+        actor=request.user,
+        person=services.PersonInput(**data),
+        stay=services.StayInput(**stay),
+        source="api",
+        not_duplicate_of=not_duplicate_of,
     )
     return Status(
         201,
@@ -226,3 +236,83 @@ def check_document(request, doc_number: str, doc_type: str = "citizen_id"):
         area_code=parsed.area_code,
         warnings=[str(rule_message(w)) for w in parsed.warnings],
     )
+
+
+class StayUpdateIn(Schema):
+    house_id: int | None = None
+    employer_id: int | None = None
+    address: str | None = None
+    device_time: dt.datetime | None = None
+
+
+@router.patch(
+    "/stays/{stay_id}",
+    response=responses(StayOut),
+    summary="Change a stay's house, employer or address; the old values stay in the history",
+)
+@endpoint("person.register")
+def stay_update(request, stay_id: int, payload: StayUpdateIn):
+    given = payload.dict(exclude_unset=True)
+    device_time = given.pop("device_time", None)
+    stay = services.stay_update(actor=request.user, stay_id=stay_id, device_time=device_time, source="api", **given)
+    return _stay_out(stay, in_scope=True)
+
+
+class ContactIn(Schema):
+    phone: str
+    device_time: dt.datetime | None = None
+
+
+@router.patch("/persons/{person_id}/contact", response=responses(PersonOut), summary="Change a person's phone")
+@endpoint("person.register")
+def person_contact(request, person_id: int, payload: ContactIn):
+    services.person_update_contact(
+        actor=request.user, person_id=person_id, phone=payload.phone, device_time=payload.device_time, source="api"
+    )
+    return _person_out(request.user, access_person_by_id(request.user, person_id))
+
+
+@router.post(
+    "/persons/{person_id}/same-person",
+    response=responses(PersonSummary),
+    summary="Record that a likely duplicate is the person being registered",
+)
+@endpoint("person.register")
+def duplicate_same(request, person_id: int):
+    return _summary(services.duplicate_confirm_same(actor=request.user, candidate_id=person_id, source="api"))
+
+
+class HistoryOut(Schema):
+    at: dt.datetime
+    object: str
+    object_id: int
+    field: str
+    value: str
+    actor: str | None
+    channel: str
+    collection_point: str | None
+    device_time: dt.datetime | None
+
+
+@router.get(
+    "/persons/{person_id}/history",
+    response=responses(list[HistoryOut]),
+    summary="Who set each field of a person and their stays, and when",
+)
+@endpoint("person.view")
+def person_history(request, person_id: int):
+    person = access_person_by_id(request.user, person_id)
+    return [
+        HistoryOut(
+            at=e["at"],
+            object=e["object"],
+            object_id=e["object_id"],
+            field=e["field"],
+            value=str(e["value"]),
+            actor=str(e["actor"]) if e["actor"] else None,
+            channel=str(e["channel"]),
+            collection_point=str(e["point"]) if e["point"] else None,
+            device_time=e["device_time"],
+        )
+        for e in field_history(user=request.user, person=person)
+    ]

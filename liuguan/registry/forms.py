@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from liuguan.core.scoping import scoped
 from liuguan.geo.models import Division, Level
 
-from .codes import ETHNICITIES, DocType, Education, Marital, Reason, Sex
+from .codes import ETHNICITIES, DocType, Education, HouseKind, Industry, Marital, Reason, Sex
 
 
 class RegisterForm(forms.Form):
@@ -37,11 +37,70 @@ class RegisterForm(forms.Form):
     address = forms.CharField(label=_("Residence address"), max_length=200, required=False)
     arrived_on = forms.DateField(label=_("Arrival date"), widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.ChoiceField(label=_("Reason"), choices=Reason.choices)
+    house_id = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        communities = scoped(Division.objects.filter(level=Level.COMMUNITY), user).order_by("code")[:3000]
-        self.fields["community_code"].choices = [(c.code, f"{c.name} ({c.code})") for c in communities]
+        self.fields["community_code"].choices = community_choices(user)
+
+
+def community_choices(user) -> list[tuple[str, str]]:
+    communities = scoped(Division.objects.filter(level=Level.COMMUNITY), user).order_by("code")[:3000]
+    return [(c.code, f"{c.name} ({c.code})") for c in communities]
+
+
+class StayForm(forms.Form):
+    community_code = forms.ChoiceField(label=_("Community of residence"))
+    address = forms.CharField(label=_("Residence address"), max_length=200, required=False)
+    arrived_on = forms.DateField(label=_("Arrival date"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.ChoiceField(label=_("Reason"), choices=Reason.choices)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community_code"].choices = community_choices(user)
+
+
+class ContactForm(forms.Form):
+    phone = forms.CharField(label=_("Mobile phone"), max_length=20, required=False)
+
+
+class StayChangeForm(forms.Form):
+    address = forms.CharField(label=_("Residence address"), max_length=200, required=False)
+
+
+class HouseForm(forms.Form):
+    community_code = forms.ChoiceField(label=_("Community"))
+    address = forms.CharField(label=_("Address"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind of house"), choices=HouseKind.choices)
+    owner_name = forms.CharField(label=_("Landlord or owner"), max_length=100, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community_code"].choices = community_choices(user)
+
+
+class EmployerForm(forms.Form):
+    community_code = forms.ChoiceField(label=_("Community"))
+    name = forms.CharField(label=_("Employer name"), max_length=150)
+    credit_code = forms.CharField(label=_("Unified social credit code"), max_length=30)
+    industry = forms.ChoiceField(label=_("Industry"), choices=Industry.choices)
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community_code"].choices = community_choices(user)
+
+
+class LodgingForm(forms.Form):
+    community_code = forms.ChoiceField(label=_("Community"))
+    name = forms.CharField(label=_("Lodging name"), max_length=150)
+    credit_code = forms.CharField(label=_("Unified social credit code"), max_length=30, required=False)
+    address = forms.CharField(label=_("Address"), max_length=200)
+    rooms = forms.IntegerField(label=_("Rooms"), min_value=0, max_value=100000, initial=0)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community_code"].choices = community_choices(user)
 
 
 class DepartForm(forms.Form):

@@ -36,6 +36,9 @@ class Person(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    source_channel = models.CharField(
+        _("source"), max_length=12, choices=SourceChannel.choices, default="collector", db_default="collector"
+    )
 
     class Meta:
         verbose_name = _("person")
@@ -88,6 +91,10 @@ class House(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+    @property
+    def landlord_label(self) -> str:
+        return self.owner_name or (self.landlord.name if self.landlord_id else "")
 
     @classmethod
     def scope_filter(cls, user):

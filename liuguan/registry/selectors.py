@@ -1,12 +1,13 @@
 """Registry reads, always through the user's scope."""
 
 from django.db.models import Prefetch, Q
+from django.utils.translation import gettext_lazy as _
 
-from liuguan.core.identity import normalize_document_number
+from liuguan.core.identity import mask_phone, normalize_document_number
 from liuguan.core.pinyin import search_key
 from liuguan.core.scoping import scoped, within
 
-from .models import Person, Stay
+from .models import Employer, House, Lodging, Person, Stay
 
 
 def person_search(*, user, query: str, limit: int = 50) -> list[Person]:
@@ -63,3 +64,99 @@ def stay_list(*, user, community_code: str = "", open_only: bool = False, limit:
     if open_only:
         qs = qs.filter(departed_on__isnull=True)
     return list(qs.order_by("-arrived_on", "-id")[:limit])
+
+
+def field_history(*, user, person: Person) -> list[dict]:
+    """Who set each field of a person and of their stays in scope, oldest first: creation, then every change."""
+    from .models import FieldChange
+
+    code = user.division_id or ""
+    stays = (
+        list(
+            Stay.objects.filter(within("community_id", code), person=person).select_related(
+                "collector", "collection_point"
+            )
+        )
+        if code
+        else []
+    )
+    entries = [
+        {
+            "at": person.created_at,
+            "object": "person",
+            "object_id": person.pk,
+            "field": "*",
+            "value": _("registered"),
+            "actor": person.created_by,
+            "channel": person.get_source_channel_display(),
+            "point": None,
+            "device_time": None,
+        }
+    ]
+    for stay in stays:
+        entries.append(
+            {
+                "at": stay.registered_at,
+                "object": "stay",
+                "object_id": stay.pk,
+                "field": "*",
+                "value": _("stay registered"),
+                "actor": stay.collector,
+                "channel": stay.get_source_channel_display(),
+                "point": stay.collection_point,
+                "device_time": stay.device_time,
+            }
+        )
+    changes = FieldChange.objects.filter(
+        Q(object_type="registry.person", object_id=person.pk)
+        | Q(object_type="registry.stay", object_id__in=[s.pk for s in stays])
+    ).select_related("actor", "collection_point")
+    for change in changes:
+        old, new = change.old_value, change.new_value
+        if change.field == "phone":
+            # History is read by everyone who may see the person; full numbers need a stated purpose.
+            old, new = mask_phone(old or ""), mask_phone(new or "")
+        entries.append(
+            {
+                "at": change.recorded_at,
+                "object": change.object_type.split(".")[1],
+                "object_id": change.object_id,
+                "field": change.field,
+                "value": f"{old or '—'} → {new or '—'}",
+                "actor": change.actor,
+                "channel": change.get_channel_display(),
+                "point": change.collection_point,
+                "device_time": change.device_time,
+            }
+        )
+    return sorted(entries, key=lambda e: e["at"])
+
+
+def house_list(*, user, community_code: str = "", limit: int = 200):
+    """Houses inside scope, optionally of one community."""
+    qs = scoped(House.objects.select_related("community", "landlord", "grid"), user)
+    if community_code:
+        qs = qs.filter(within("community_id", community_code))
+    return list(qs.order_by("community_id", "address")[:limit])
+
+
+def employer_list(*, user, community_code: str = "", query: str = "", limit: int = 200):
+    """Employers inside scope, by community or by name or credit code."""
+    qs = scoped(Employer.objects.select_related("community"), user)
+    if community_code:
+        qs = qs.filter(within("community_id", community_code))
+    if query:
+        qs = qs.filter(Q(name__contains=query) | Q(credit_code=query.upper()))
+    return list(qs.order_by("name")[:limit])
+
+
+def lodging_list(*, user, community_code: str = "", limit: int = 200):
+    qs = scoped(Lodging.objects.select_related("community"), user)
+    if community_code:
+        qs = qs.filter(within("community_id", community_code))
+    return list(qs.order_by("name")[:limit])
+
+
+def place_get(*, user, model, pk: int):
+    """One house, employer or lodging inside scope, or None."""
+    return scoped(model.objects.select_related("community"), user).filter(pk=pk).first()

@@ -12,8 +12,8 @@ from liuguan.core.permissions import page
 
 from . import services
 from .access import access_person_by_id
-from .forms import DepartForm, RegisterForm, RevealForm
-from .selectors import person_search, stay_history
+from .forms import ContactForm, DepartForm, RegisterForm, RevealForm, StayChangeForm, StayForm
+from .selectors import field_history, person_search, stay_history
 
 
 def _apply_problems(form, problems):
@@ -47,6 +47,10 @@ def detail(request, person_id):
             "history": stay_history(user=request.user, person=person),
             "reveal_form": RevealForm(),
             "depart_form": DepartForm(),
+            "stay_form": StayForm(user=request.user),
+            "contact_form": ContactForm(),
+            "change_form": StayChangeForm(),
+            "field_history": field_history(user=request.user, person=person),
         },
     )
 
@@ -72,7 +76,9 @@ def reveal(request, person_id):
 
 @page("person.register")
 def register(request):
-    form = RegisterForm(request.POST or None, user=request.user)
+    initial = {k: request.GET[k] for k in ("community_code", "house_id", "address") if k in request.GET}
+    form = RegisterForm(request.POST or None, user=request.user, initial=initial)
+    candidates = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         person = services.PersonInput(
@@ -94,11 +100,15 @@ def register(request):
             arrived_on=data["arrived_on"],
             reason=data["reason"],
             address=data["address"],
+            house_id=data["house_id"],
         )
+        confirmed = [int(v) for v in request.POST.getlist("not_duplicate_of") if v.isdigit()]
         try:
-            done = services.person_register(actor=request.user, person=person, stay=stay)
+            done = services.person_register(actor=request.user, person=person, stay=stay, not_duplicate_of=confirmed)
         except InvalidInput as exc:
             _apply_problems(form, exc.problems)
+        except services.LikelyDuplicate as exc:
+            candidates = exc.candidates
         except Conflict as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
             if exc.existing_id:
@@ -109,7 +119,83 @@ def register(request):
                 messages.warning(request, warning)
             messages.success(request, _("Registered %(name)s.") % {"name": done.person.name})
             return redirect("registry:person_detail", person_id=done.person.pk)
-    return render(request, "registry/register.html", {"form": form})
+    return render(request, "registry/register.html", {"form": form, "candidates": candidates})
+
+
+@page("person.register")
+@require_POST
+def same_person(request, person_id):
+    """The collector says a likely duplicate is the person at the door: record it and open them."""
+    try:
+        person = services.duplicate_confirm_same(actor=request.user, candidate_id=person_id)
+    except NotFound as exc:
+        raise Http404 from exc
+    messages.info(request, _("Recorded as the same person. Add or update their stay here."))
+    return redirect("registry:person_detail", person_id=person.pk)
+
+
+@page("person.register")
+@require_POST
+def stay_add(request, person_id):
+    person = _person_or_404(request.user, person_id)
+    form = StayForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            services.stay_register(actor=request.user, person=person, stay=services.StayInput(**form.cleaned_data))
+        except (InvalidInput, Conflict) as exc:
+            for p in getattr(exc, "problems", None) or [exc]:
+                messages.error(request, str(getattr(p, "message", p)))
+        else:
+            messages.success(request, _("Stay registered."))
+    else:
+        _form_errors_to_messages(request, form)
+    return redirect("registry:person_detail", person_id=person.pk)
+
+
+@page("person.register")
+@require_POST
+def contact_update(request, person_id):
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        try:
+            services.person_update_contact(actor=request.user, person_id=person_id, phone=form.cleaned_data["phone"])
+        except NotFound as exc:
+            raise Http404 from exc
+        except InvalidInput as exc:
+            for p in exc.problems:
+                messages.error(request, str(p.message))
+        else:
+            messages.success(request, _("Phone updated; the old number is kept in the history."))
+    return redirect("registry:person_detail", person_id=person_id)
+
+
+@page("person.register")
+@require_POST
+def stay_change(request, stay_id):
+    form = StayChangeForm(request.POST)
+    person_id = request.POST.get("person_id", "")
+    if form.is_valid():
+        try:
+            stay = services.stay_update(actor=request.user, stay_id=stay_id, address=form.cleaned_data["address"])
+        except NotFound as exc:
+            raise Http404 from exc
+        except InvalidInput as exc:
+            for p in exc.problems:
+                messages.error(request, str(p.message))
+        else:
+            messages.success(request, _("Stay updated; the old values are kept in the history."))
+            return redirect("registry:person_detail", person_id=stay.person_id)
+    return (
+        redirect("registry:person_detail", person_id=int(person_id))
+        if person_id.isdigit()
+        else redirect("registry:person_search")
+    )
+
+
+def _form_errors_to_messages(request, form):
+    for errors in form.errors.values():
+        for e in errors:
+            messages.error(request, e)
 
 
 @page("person.register")
@@ -150,9 +236,7 @@ def depart(request, stay_id):
             messages.success(request, _("Departure recorded."))
             return redirect("registry:person_detail", person_id=stay.person_id)
     else:
-        for errors in form.errors.values():
-            for e in errors:
-                messages.error(request, e)
+        _form_errors_to_messages(request, form)
     if person_id and person_id.isdigit():
         return redirect("registry:person_detail", person_id=int(person_id))
     return redirect("registry:person_search")

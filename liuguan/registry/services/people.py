@@ -1,4 +1,4 @@
-"""Registry writes. Each runs in one transaction, validates everything first, and leaves an audit event."""
+"""Person writes: registration with duplicate checks, contact changes, and audited reveals."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -7,16 +7,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from liuguan.core.audit import audit_record, diff
+from liuguan.core.audit import audit_record
 from liuguan.core.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied
 from liuguan.core.identity import DocumentError, parse_document, rule_message, validate_mobile
 from liuguan.core.pinyin import name_initials, name_pinyin
 from liuguan.core.scoping import scoped
-from liuguan.geo.models import Division, Level
 
-from .codes import ETHNICITIES, DocType, Education, Marital, Reason, Sex, SourceChannel
-from .models import Person, Stay
-from .timeliness import PolicyTable
+from ..codes import ETHNICITIES, DocType, Education, Marital, Sex, SourceChannel
+from ..duplicates import Candidate, likely_duplicates
+from ..history import field_changes_record
+from ..models import DuplicateReview, Person, Stay
+from .stays import StayInput, _create_stay, stay_check
 
 ETHNICITY_CODES = {code for code, _name in ETHNICITIES}
 PERSON_AUDITED_FIELDS = (
@@ -53,18 +54,6 @@ class PersonInput:
     education: str = ""
     marital_status: str = ""
     party_member: bool = False
-
-
-@dataclass
-class StayInput:
-    """Where and since when a person lives, before validation."""
-
-    community_code: str
-    arrived_on: dt.date
-    reason: str
-    address: str = ""
-    source_channel: str = SourceChannel.COLLECTOR
-    device_time: dt.datetime | None = None
 
 
 @dataclass
@@ -163,106 +152,92 @@ def person_check(data: PersonInput) -> CheckedPerson:
     return CheckedPerson(values=values, warnings=warnings)
 
 
-class ScopedCommunities:
-    """The communities inside an actor's jurisdiction, read once per request or per import and then cached."""
-
-    def __init__(self, actor):
-        self.actor = actor
-        self._cache: dict[str, Division | None] = {}
-        self._all: dict[str, Division] | None = None
-
-    def preload(self) -> "ScopedCommunities":
-        """Read every community in scope at once (a province holds about 34,000), for batch work."""
-        qs = scoped(Division.objects.filter(level=Level.COMMUNITY), self.actor)
-        self._all = {d.code: d for d in qs}
-        return self
-
-    def get(self, code: str) -> Division | None:
-        code = (code or "").strip()
-        if self._all is not None:
-            return self._all.get(code)
-        if code not in self._cache:
-            self._cache[code] = (
-                scoped(Division.objects.all(), self.actor).filter(code=code, level=Level.COMMUNITY).first()
-            )
-        return self._cache[code]
-
-
-def stay_check(
-    data: StayInput, *, actor, person_birth_date: dt.date | None, communities: ScopedCommunities | None = None
-) -> tuple[dict, Division | None]:
-    """A stay is at a community inside the actor's jurisdiction, with an arrival not in the future."""
-    problems: list[FieldProblem] = []
-    community = (communities or ScopedCommunities(actor)).get(data.community_code)
-    if community is None:
-        problems.append(
-            FieldProblem("community_code", "stay.community_in_scope", _("Choose a community inside your jurisdiction"))
-        )
-    if data.arrived_on is None:
-        problems.append(FieldProblem("arrived_on", "stay.arrived_required", _("Arrival date is required")))
-    else:
-        if data.arrived_on > timezone.localdate():
-            problems.append(FieldProblem("arrived_on", "stay.arrived_future", _("Arrival date is in the future")))
-        if person_birth_date and data.arrived_on < person_birth_date:
-            problems.append(
-                FieldProblem("arrived_on", "stay.arrived_before_birth", _("Arrival date is before the birth date"))
-            )
-    if data.reason not in Reason.values:
-        problems.append(FieldProblem("reason", "stay.reason", _("Choose a reason for the stay")))
-    if data.source_channel not in SourceChannel.values:
-        problems.append(FieldProblem("source_channel", "stay.source", _("Unknown source channel")))
-    if problems:
-        raise InvalidInput(problems)
-    values = {
-        "arrived_on": data.arrived_on,
-        "reason": data.reason,
-        "address": (data.address or "").strip()[:200],
-        "source_channel": data.source_channel,
-        "device_time": data.device_time,
-    }
-    return values, community
-
-
 def _person_audit_values(person: Person) -> dict:
     return {f: getattr(person, f) for f in PERSON_AUDITED_FIELDS}
 
 
-def _create_stay(*, actor, person: Person, values: dict, community: Division, source: str) -> Stay:
-    registered_at = timezone.now()
-    lateness = PolicyTable().lateness(community.code, values["arrived_on"], registered_at)
-    values = {**values, "registered_at": registered_at, "lag_days": lateness.lag_days, "late": lateness.late}
-    stay = Stay(
-        person=person,
-        community=community,
-        collector=actor if getattr(actor, "pk", None) else None,
-        collection_point=getattr(actor, "office", None),
-        **values,
-    )
-    try:
-        with transaction.atomic():
-            stay.save()
-    except IntegrityError as exc:
-        if Stay.objects.filter(person=person, community=community, departed_on__isnull=True).exists():
-            raise Conflict(
-                _("This person already has an open stay in this community"),
-                field="community_code",
-                rule="stay.one_open_per_place",
-            ) from exc
-        raise
-    audit_record(
-        actor=actor,
-        action="stay.register",
-        obj=stay,
-        division_code=community.code,
-        source=source,
-        changes={"person": person.pk, "community": community.code, **values},
-    )
-    return stay
+class LikelyDuplicate(Conflict):
+    """People who are probably the one being registered; the collector must say whether they are."""
+
+    def __init__(self, candidates):
+        super().__init__(
+            _("This may be someone already registered. Open them, or confirm this is a different person."),
+            field="doc_number",
+            rule="person.likely_duplicate",
+        )
+        self.candidates = candidates
+        self.extra = {
+            "candidates": [
+                {
+                    "id": c.person.pk,
+                    "name": c.person.name,
+                    "doc_number_masked": c.person.doc_number_masked,
+                    "birth_date": c.person.birth_date.isoformat(),
+                    "reasons": c.reasons,
+                }
+                for c in candidates
+            ]
+        }
+
+
+def _duplicate_reviews_record(*, actor, candidates, registered, decision, source):
+    for candidate in candidates:
+        review = DuplicateReview.objects.create(
+            candidate=candidate.person,
+            registered=registered,
+            decision=decision,
+            reasons=candidate.reasons,
+            actor=actor if getattr(actor, "pk", None) else None,
+        )
+        audit_record(
+            actor=actor,
+            action="person.duplicate_review",
+            obj=review,
+            source=source,
+            division_code=getattr(actor, "division_id", "") or "",
+            changes={
+                "candidate": candidate.person.pk,
+                "registered": getattr(registered, "pk", None),
+                "decision": decision,
+                "reasons": candidate.reasons,
+            },
+        )
 
 
 @transaction.atomic
-def person_register(*, actor, person: PersonInput, stay: StayInput, source: str = "web") -> Registration:
-    """Register a new person with their first stay; one document number is one person, ever."""
+def duplicate_confirm_same(*, actor, candidate_id: int, name: str = "", source: str = "web") -> Person:
+    """The collector says the likely duplicate IS the person at the door: record it and use that person."""
+    if not actor.can("person.register"):
+        raise PermissionDenied()
+    person = scoped(Person.objects.all(), actor).filter(pk=candidate_id).first()
+    if person is None:
+        raise NotFound()
+    _duplicate_reviews_record(
+        actor=actor,
+        candidates=[Candidate(person=person, reasons=["confirmed_by_collector"])],
+        registered=None,
+        decision=DuplicateReview.Decision.SAME,
+        source=source,
+    )
+    return person
+
+
+@transaction.atomic
+def person_register(
+    *,
+    actor,
+    person: PersonInput,
+    stay: StayInput,
+    source: str = "web",
+    not_duplicate_of=(),
+    channel: str = SourceChannel.COLLECTOR,
+) -> Registration:
+    """Register a new person with their first stay; one document number is one person, ever.
+
+    Likely duplicates (same pinyin and birth date, a number one digit away, ...) inside the actor's scope
+    stop the registration until the collector confirms, by listing their ids in `not_duplicate_of`, that
+    this is a different person; the confirmation is recorded.
+    """
     if not actor.can("person.register"):
         raise PermissionDenied()
     problems: list[FieldProblem] = []
@@ -289,7 +264,18 @@ def person_register(*, actor, person: PersonInput, stay: StayInput, source: str 
             rule="person.one_per_document",
             existing_id=existing.pk if visible else None,
         )
-    record = Person(created_by=actor if getattr(actor, "pk", None) else None, **values)
+    candidates = likely_duplicates(
+        name=values["name"],
+        name_pinyin=values["name_pinyin"],
+        birth_date=values.get("birth_date"),
+        doc_type=values["doc_type"],
+        doc_number=values["doc_number"],
+        queryset=scoped(Person.objects.all(), actor),
+    )
+    confirmed = {int(pk) for pk in not_duplicate_of or ()}
+    if any(c.person.pk not in confirmed for c in candidates):
+        raise LikelyDuplicate([c for c in candidates if c.person.pk not in confirmed])
+    record = Person(created_by=actor if getattr(actor, "pk", None) else None, source_channel=channel, **values)
     try:
         with transaction.atomic():
             record.save()
@@ -309,52 +295,14 @@ def person_register(*, actor, person: PersonInput, stay: StayInput, source: str 
         changes={k: [None, v] for k, v in _person_audit_values(record).items()},
     )
     new_stay = _create_stay(actor=actor, person=record, values=stay_values, community=community, source=source)
-    return Registration(person=record, stay=new_stay, warnings=checked.warnings)
-
-
-@transaction.atomic
-def stay_register(*, actor, person: Person, stay: StayInput, source: str = "web") -> Stay:
-    """Add a stay for a person already on the register (someone who moved here)."""
-    if not actor.can("person.register"):
-        raise PermissionDenied()
-    values, community = stay_check(stay, actor=actor, person_birth_date=person.birth_date)
-    return _create_stay(actor=actor, person=person, values=values, community=community, source=source)
-
-
-@transaction.atomic
-def stay_depart(*, actor, stay_id: int, departed_on: dt.date, destination: str = "", source: str = "web") -> Stay:
-    """Record a departure (注销); the stay is kept as history, never deleted."""
-    if not actor.can("stay.depart"):
-        raise PermissionDenied()
-    stay = scoped(Stay.objects.select_for_update(), actor).filter(pk=stay_id).first()
-    if stay is None:
-        raise NotFound()
-    problems = []
-    if stay.departed_on is not None:
-        problems.append(FieldProblem("departed_on", "stay.already_departed", _("This stay has already ended")))
-    elif departed_on is None:
-        problems.append(FieldProblem("departed_on", "stay.departed_required", _("Departure date is required")))
-    elif departed_on < stay.arrived_on:
-        problems.append(
-            FieldProblem("departed_on", "stay.departed_before_arrival", _("Departure date is before the arrival date"))
-        )
-    elif departed_on > timezone.localdate():
-        problems.append(FieldProblem("departed_on", "stay.departed_future", _("Departure date is in the future")))
-    if problems:
-        raise InvalidInput(problems)
-    before = {"departed_on": stay.departed_on, "destination": stay.destination}
-    stay.departed_on = departed_on
-    stay.destination = (destination or "").strip()[:200]
-    stay.save(update_fields=["departed_on", "destination"])
-    audit_record(
+    _duplicate_reviews_record(
         actor=actor,
-        action="stay.depart",
-        obj=stay,
-        division_code=stay.community_id,
+        candidates=candidates,
+        registered=record,
+        decision=DuplicateReview.Decision.DIFFERENT,
         source=source,
-        changes=diff(before, {"departed_on": stay.departed_on, "destination": stay.destination}),
     )
-    return stay
+    return Registration(person=record, stay=new_stay, warnings=checked.warnings)
 
 
 @transaction.atomic
@@ -386,3 +334,42 @@ def person_reveal(*, actor, person_id: int, purpose: str, source: str = "web") -
         changes={"fields": ["doc_number", "phone"]},
     )
     return {"doc_number": person.doc_number, "phone": person.phone}
+
+
+@transaction.atomic
+def person_update_contact(
+    *,
+    actor,
+    person_id: int,
+    phone: str,
+    channel: str = SourceChannel.COLLECTOR,
+    device_time=None,
+    source: str = "web",
+) -> Person:
+    """A new phone number replaces the old one; the history keeps who changed it, when and how."""
+    if not actor.can("person.register"):
+        raise PermissionDenied()
+    person = scoped(Person.objects.select_for_update(), actor).filter(pk=person_id).first()
+    if person is None:
+        raise NotFound()
+    try:
+        new_phone = validate_mobile(phone) if phone else ""
+    except DocumentError as exc:
+        raise InvalidInput([FieldProblem("phone", exc.rule, exc.message)]) from exc
+    if new_phone == person.phone:
+        return person
+    changes = {"phone": (person.phone, new_phone)}
+    person.phone = new_phone
+    person.save(update_fields=["phone", "updated_at"])
+    event = audit_record(
+        actor=actor,
+        action="person.update",
+        obj=person,
+        source=source,
+        division_code=getattr(actor, "division_id", "") or "",
+        changes={k: list(v) for k, v in changes.items()},
+    )
+    field_changes_record(
+        actor=actor, obj=person, changes=changes, channel=channel, device_time=device_time, audit_event=event
+    )
+    return person
