@@ -46,16 +46,22 @@ SYSTEM_PAGES = {
     "collection": {
         "title": _("Municipal collection"),
         "summary": _("Field registration, batch import and departures, with quality built in at entry."),
-        "ready": [_("Register a person with a stay (with live validation of the document number)")],
-        "coming": [
-            _("Houses, employers and lodgings from the phone"),
-            _("Duplicate warnings, departures, batch import from Excel"),
+        "ready": [
+            (_("Register a person with a stay (live validation, likely-duplicate warnings)"), "/registry/people/new/"),
+            (_("Houses"), "/registry/places/houses/"),
+            (_("Employers"), "/registry/places/employers/"),
+            (_("Lodgings"), "/registry/places/lodgings/"),
+            (_("Batch import from Excel or CSV"), "/collection/import/"),
         ],
+        "coming": [],
     },
     "registry": {
         "title": _("District management"),
         "summary": _("People, houses, employers and their stays; permits and duties follow."),
-        "ready": [_("Search people by document number, name or pinyin"), _("Person pages with stays over time")],
+        "ready": [
+            (_("Search people by document number, name or pinyin"), "/registry/people/"),
+            (_("Person pages with stays over time and who set each field"), "/registry/people/"),
+        ],
         "coming": [_("Residence permits and rights"), _("Tenancy filings and responsibility agreements")],
     },
 }
