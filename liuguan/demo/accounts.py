@@ -1,0 +1,134 @@
+"""Demo accounts for every role, on one chain of jurisdictions in Chengdu plus a collector in Mianyang.
+
+Accounts are made through `accounts.services.user_create` (one audit event each) and kept by --reset;
+an account that already exists is left as it is.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.password_validation import validate_password
+
+from liuguan.accounts.models import User
+from liuguan.accounts.roles import Role
+from liuguan.accounts.services import user_create
+from liuguan.core.audit import SYSTEM
+from liuguan.exchange.models import Department
+from liuguan.geo.models import Division, Level, Office
+
+from .geography import is_urban
+
+# Shared by all demo accounts and shown on the login page of a demo; passes the password validators.
+DEMO_PASSWORD = "Liuguan-2026!"  # noqa: S105
+DEMO_USERNAMES = (
+    "province",
+    "city",
+    "county",
+    "street",
+    "station",
+    "collector",
+    "grid",
+    "police",
+    "auditor",
+    "department",
+    "collector2",
+)
+CHAIN_COUNTY = "510107"  # 武侯区, a central district of Chengdu
+SECOND_COUNTY = "510703"  # 涪城区, the centre of Mianyang
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The divisions the demo accounts sit at: province, city, county, township, community; and Mianyang's."""
+
+    province: str
+    city: str
+    county: str
+    township: str
+    community: str
+    second_community: str
+
+    @property
+    def communities(self) -> tuple[str, ...]:
+        return (self.community, self.second_community)
+
+
+def _first_community(county: str) -> str:
+    """The first residents' committee (an urban community) of the county's first township, by code."""
+    codes = Division.objects.filter(code__startswith=county, level=Level.COMMUNITY).order_by("code")
+    codes = list(codes.values_list("code", flat=True)[:200])
+    if not codes:
+        raise LookupError(f"no communities under {county}; are the divisions loaded?")
+    township = codes[0][:9]
+    in_township = [c for c in codes if c[:9] == township]
+    return next((c for c in in_township if is_urban(c)), in_township[0])
+
+
+def chain_find(province: str = "51") -> Chain:
+    community = _first_community(CHAIN_COUNTY)
+    return Chain(
+        province=province,
+        city=CHAIN_COUNTY[:4],
+        county=CHAIN_COUNTY,
+        township=community[:9],
+        community=community,
+        second_community=_first_community(SECOND_COUNTY),
+    )
+
+
+def _department() -> Department | None:
+    """Public security: created when no departments exist yet, else the one seeded under that code or name."""
+    if not Department.objects.exists():
+        return Department.objects.create(code="public_security", name="公安局", name_en="Public Security Bureau")
+    return (
+        Department.objects.filter(code="public_security").first()
+        or Department.objects.filter(name__contains="公安").order_by("code").first()
+    )
+
+
+def accounts_ensure(
+    chain: Chain, *, service: dict[str, int], stations: dict[str, int], points: dict[str, list[int]]
+) -> tuple[dict[str, User], list[str]]:
+    """Every role once on the chain, plus `collector2`; returns the accounts and the names created now."""
+    validate_password(DEMO_PASSWORD)
+    names = {
+        code: name
+        for code, name in Division.objects.filter(
+            code__in=[chain.province, chain.city, chain.county, chain.township, chain.community, chain.second_community]
+        ).values_list("code", "name")
+    }
+    department = _department()
+    first_point = {c: (points.get(c) or [None])[0] for c in chain.communities}
+    specs = (
+        ("province", Role.PROVINCE_ADMIN, chain.province, service.get(chain.province), "省流管办"),
+        ("city", Role.CITY_OFFICER, chain.city, service.get(chain.city), "市流管办"),
+        ("county", Role.COUNTY_OFFICER, chain.county, service.get(chain.county), "区流管办"),
+        ("street", Role.STREET_OFFICER, chain.township, service.get(chain.township), "街道流管办"),
+        ("station", Role.STATION_OFFICER, chain.community, stations.get(chain.community), "社区服务站"),
+        ("collector", Role.COLLECTOR, chain.community, first_point[chain.community], "采集员"),
+        ("grid", Role.GRID_WORKER, chain.community, stations.get(chain.community), "网格员"),
+        ("police", Role.POLICE, chain.county, None, "公安分局"),
+        ("auditor", Role.AUDITOR, chain.province, None, "审计员"),
+        ("department", Role.DEPARTMENT_USER, chain.city, None, "部门用户"),
+        ("collector2", Role.COLLECTOR, chain.second_community, first_point[chain.second_community], "采集员"),
+    )
+    existing = {u.username: u for u in User.objects.filter(username__in=[s[0] for s in specs])}
+    created = []
+    for username, role, code, office_id, title in specs:
+        if username in existing:
+            continue
+        if role == Role.DEPARTMENT_USER and department is None:
+            continue
+        division = Division.objects.get(code=code)
+        existing[username] = user_create(
+            actor=SYSTEM,
+            username=username,
+            password=DEMO_PASSWORD,
+            role=role,
+            division=division,
+            department=department if role == Role.DEPARTMENT_USER else None,
+            full_name=f"{names.get(code, '')}{title}（演示）"[:60],
+            source="cli",
+            office=Office.objects.get(pk=office_id) if office_id else None,
+        )
+        created.append(username)
+    return existing, created
