@@ -3,12 +3,20 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from liuguan.core.audit import SYSTEM
 from liuguan.core.errors import InvalidInput
 from liuguan.core.models import AuditEvent
 from liuguan.exchange.loading import DEPARTMENTS_FILE, KINDS, departments_load
 from liuguan.exchange.models import Department
+
+
+@pytest.fixture(autouse=True)
+def _commands_in_english():
+    # Command output follows the site language (zh-hans); these tests read the English source strings.
+    with translation.override("en"):
+        yield
 
 
 def write_departments(path, entries):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from liuguan.core.audit import SYSTEM
 from liuguan.core.errors import InvalidInput
@@ -48,6 +49,13 @@ PACKAGE = {
         ],
     ),
 }
+
+
+@pytest.fixture(autouse=True)
+def _commands_in_english():
+    # Command output follows the site language (zh-hans); these tests read the English source strings.
+    with translation.override("en"):
+        yield
 
 
 def write_package(root: Path, package=PACKAGE) -> Path:
