@@ -6,9 +6,8 @@ import json
 import pytest
 
 from liuguan.accounts.roles import Role, role_has
-from liuguan.conftest import ROLE_DIVISIONS, api_client, login
+from liuguan.conftest import FAR_COMMUNITY, IN_COMMUNITY, ROLE_DIVISIONS, api_client, login
 from liuguan.core.models import AuditEvent
-from liuguan.conftest import FAR_COMMUNITY, IN_COMMUNITY
 from liuguan.registry.models import DuplicateReview, FieldChange, House, Person, Stay
 
 MISSING_ID = 999_999
@@ -126,11 +125,6 @@ def test_refused_writes_change_nothing(world, role, token_for):
             content_type="application/json",
         ),
         api.post(f"/api/registry/persons/{world['far'].pk}/same-person"),
-        api.post(
-            "/api/registry/houses",
-            json.dumps({"community_code": FAR_COMMUNITY, "address": "x 1 号", "owner_name": "丙"}),
-            content_type="application/json",
-        ),
         login(user).post(f"/registry/people/{world['far'].pk}/same/"),
         login(user).post(f"/registry/people/{world['far'].pk}/contact/", {"phone": "13800001111"}),
         login(user).post(f"/registry/stays/{far_stay.pk}/change/", {"address": "改地址"}),
