@@ -8,6 +8,20 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class CommunityScoped(models.Model):
+    """A record located by its `community` foreign key: inside a jurisdiction when its code is."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def scope_filter(cls, user):
+        from .scoping import NOTHING, jurisdiction, within
+
+        code = jurisdiction(user)
+        return NOTHING if code is None else within("community_id", code)
+
+
 class AuditEvent(models.Model):
     """One audited action. Rows are only ever appended."""
 

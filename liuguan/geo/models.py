@@ -3,7 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from liuguan.core.scoping import NOTHING, jurisdiction, within
+from liuguan.core.models import CommunityScoped
+from liuguan.core.scoping import NOTHING, jurisdiction
 
 
 class Level(models.TextChoices):
@@ -52,7 +53,7 @@ class Division(models.Model):
         return self.code.ljust(12, "0")
 
 
-class Grid(models.Model):
+class Grid(CommunityScoped):
     """A block of a community with a responsible grid worker."""
 
     code = models.CharField(_("code"), max_length=16, unique=True)
@@ -74,11 +75,6 @@ class Grid(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @classmethod
-    def scope_filter(cls, user):
-        code = jurisdiction(user)
-        return NOTHING if code is None else within("community_id", code)
 
 
 class OfficeKind(models.TextChoices):

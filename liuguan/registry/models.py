@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from liuguan.core.identity import mask_document_number, mask_phone
+from liuguan.core.models import CommunityScoped
 from liuguan.core.scoping import NOTHING, jurisdiction, within
 
 from .codes import ETHNICITIES, DocType, Education, HouseKind, Industry, Marital, Reason, Sex, SourceChannel
@@ -68,7 +69,7 @@ class Person(models.Model):
         return q
 
 
-class House(models.Model):
+class House(CommunityScoped):
     """A dwelling in a community; rental houses carry their landlord."""
 
     address = models.CharField(_("address"), max_length=200)
@@ -96,13 +97,8 @@ class House(models.Model):
     def landlord_label(self) -> str:
         return self.owner_name or (self.landlord.name if self.landlord_id else "")
 
-    @classmethod
-    def scope_filter(cls, user):
-        code = jurisdiction(user)
-        return NOTHING if code is None else within("community_id", code)
 
-
-class Employer(models.Model):
+class Employer(CommunityScoped):
     """An employer identified by its unified social credit code."""
 
     name = models.CharField(_("name"), max_length=150)
@@ -122,13 +118,8 @@ class Employer(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @classmethod
-    def scope_filter(cls, user):
-        code = jurisdiction(user)
-        return NOTHING if code is None else within("community_id", code)
 
-
-class Lodging(models.Model):
+class Lodging(CommunityScoped):
     """A hotel or guest house that must report its guests."""
 
     name = models.CharField(_("name"), max_length=150)
@@ -147,13 +138,8 @@ class Lodging(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @classmethod
-    def scope_filter(cls, user):
-        code = jurisdiction(user)
-        return NOTHING if code is None else within("community_id", code)
 
-
-class Stay(models.Model):
+class Stay(CommunityScoped):
     """A residence registration: a person at a community from arrival until departure."""
 
     person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="stays")
@@ -214,11 +200,6 @@ class Stay(models.Model):
     @property
     def is_open(self) -> bool:
         return self.departed_on is None
-
-    @classmethod
-    def scope_filter(cls, user):
-        code = jurisdiction(user)
-        return NOTHING if code is None else within("community_id", code)
 
 
 class RegistrationPolicy(models.Model):
