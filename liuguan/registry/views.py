@@ -13,6 +13,7 @@ from liuguan.core.permissions import page
 from . import services
 from .access import access_person_by_id
 from .forms import ContactForm, DepartForm, RegisterForm, RevealForm, StayChangeForm, StayForm
+from .models import Stay
 from .selectors import field_history, person_search, stay_history
 
 
@@ -134,68 +135,70 @@ def same_person(request, person_id):
     return redirect("registry:person_detail", person_id=person.pk)
 
 
-@page("person.register")
-@require_POST
-def stay_add(request, person_id):
-    person = _person_or_404(request.user, person_id)
-    form = StayForm(request.POST, user=request.user)
-    if form.is_valid():
-        try:
-            services.stay_register(actor=request.user, person=person, stay=services.StayInput(**form.cleaned_data))
-        except (InvalidInput, Conflict) as exc:
-            for p in getattr(exc, "problems", None) or [exc]:
-                messages.error(request, str(getattr(p, "message", p)))
-        else:
-            messages.success(request, _("Stay registered."))
-    else:
+def _post_action(request, form, action, success: str, back: str):
+    """Run one service for a small POST form on the person page; errors become messages, scope misses 404."""
+    if not form.is_valid():
         _form_errors_to_messages(request, form)
-    return redirect("registry:person_detail", person_id=person.pk)
-
-
-@page("person.register")
-@require_POST
-def contact_update(request, person_id):
-    form = ContactForm(request.POST)
-    if form.is_valid():
+    else:
         try:
-            services.person_update_contact(actor=request.user, person_id=person_id, phone=form.cleaned_data["phone"])
+            result = action(form.cleaned_data)
         except NotFound as exc:
             raise Http404 from exc
+        except Conflict as exc:
+            messages.error(request, str(exc.message))
         except InvalidInput as exc:
             for p in exc.problems:
                 messages.error(request, str(p.message))
         else:
-            messages.success(request, _("Phone updated; the old number is kept in the history."))
-    return redirect("registry:person_detail", person_id=person_id)
-
-
-@page("person.register")
-@require_POST
-def stay_change(request, stay_id):
-    form = StayChangeForm(request.POST)
-    person_id = request.POST.get("person_id", "")
-    if form.is_valid():
-        try:
-            stay = services.stay_update(actor=request.user, stay_id=stay_id, address=form.cleaned_data["address"])
-        except NotFound as exc:
-            raise Http404 from exc
-        except InvalidInput as exc:
-            for p in exc.problems:
-                messages.error(request, str(p.message))
-        else:
-            messages.success(request, _("Stay updated; the old values are kept in the history."))
-            return redirect("registry:person_detail", person_id=stay.person_id)
-    return (
-        redirect("registry:person_detail", person_id=int(person_id))
-        if person_id.isdigit()
-        else redirect("registry:person_search")
-    )
+            messages.success(request, success)
+            if isinstance(result, Stay):
+                back = str(result.person_id)
+    if back.isdigit():
+        return redirect("registry:person_detail", person_id=int(back))
+    return redirect("registry:person_search")
 
 
 def _form_errors_to_messages(request, form):
     for errors in form.errors.values():
         for e in errors:
             messages.error(request, e)
+
+
+@page("person.register")
+@require_POST
+def stay_add(request, person_id):
+    person = _person_or_404(request.user, person_id)
+    return _post_action(
+        request,
+        StayForm(request.POST, user=request.user),
+        lambda data: services.stay_register(actor=request.user, person=person, stay=services.StayInput(**data)),
+        _("Stay registered."),
+        str(person.pk),
+    )
+
+
+@page("person.register")
+@require_POST
+def contact_update(request, person_id):
+    return _post_action(
+        request,
+        ContactForm(request.POST),
+        lambda data: services.person_update_contact(actor=request.user, person_id=person_id, phone=data["phone"]),
+        _("Phone updated; the old number is kept in the history."),
+        str(person_id),
+    )
+
+
+@page("person.register")
+@require_POST
+def stay_change(request, stay_id):
+    return _post_action(
+        request,
+        StayChangeForm(request.POST),
+        lambda data: services.stay_update(actor=request.user, stay_id=stay_id, address=data["address"]),
+        _("Stay updated; the old values are kept in the history."),
+        request.POST.get("person_id", ""),
+    )
 
 
 @page("person.register")
@@ -217,26 +220,12 @@ def check_document(request):
 @page("stay.depart")
 @require_POST
 def depart(request, stay_id):
-    form = DepartForm(request.POST)
-    person_id = request.POST.get("person_id")
-    if form.is_valid():
-        try:
-            stay = services.stay_depart(
-                actor=request.user,
-                stay_id=stay_id,
-                departed_on=form.cleaned_data["departed_on"],
-                destination=form.cleaned_data["destination"],
-            )
-        except NotFound as exc:
-            raise Http404 from exc
-        except InvalidInput as exc:
-            for p in exc.problems:
-                messages.error(request, str(p.message))
-        else:
-            messages.success(request, _("Departure recorded."))
-            return redirect("registry:person_detail", person_id=stay.person_id)
-    else:
-        _form_errors_to_messages(request, form)
-    if person_id and person_id.isdigit():
-        return redirect("registry:person_detail", person_id=int(person_id))
-    return redirect("registry:person_search")
+    return _post_action(
+        request,
+        DepartForm(request.POST),
+        lambda data: services.stay_depart(
+            actor=request.user, stay_id=stay_id, departed_on=data["departed_on"], destination=data["destination"]
+        ),
+        _("Departure recorded."),
+        request.POST.get("person_id", ""),
+    )
