@@ -30,6 +30,7 @@ PERMISSIONS: dict[str, set[Role]] = {
     "person.reveal": REGISTRY_READERS,
     "person.register": FIELD | {Role.STATION_OFFICER, Role.STREET_OFFICER},
     "stay.depart": FIELD | {Role.STATION_OFFICER, Role.STREET_OFFICER},
+    "stay.import": FIELD | OFFICERS,
     "place.view": REGISTRY_READERS,
     "place.register": FIELD | {Role.STATION_OFFICER, Role.STREET_OFFICER},
     "audit.view": {Role.AUDITOR, Role.PROVINCE_ADMIN},

@@ -31,7 +31,7 @@ from .importing.write import RowResult
 from .models import ImportBatch
 
 # Importing registers people, so it takes the registration right; reading a batch takes the right to see people.
-IMPORT_PERMISSION = "person.register"
+IMPORT_PERMISSION = "stay.import"
 VIEW_PERMISSION = "person.view"
 MAX_UPLOAD_BYTES = getattr(settings, "LIUGUAN_IMPORT_MAX_BYTES", 100 * 1024 * 1024)
 MAX_API_ROWS = 10_000

@@ -20,6 +20,11 @@ from ..models import DuplicateReview, Person, Stay
 from .stays import StayInput, _create_stay, stay_check
 
 ETHNICITY_CODES = {code for code, _name in ETHNICITIES}
+# Django recomputes `.values` on every access; these checks run for every imported row.
+DOC_TYPES = frozenset(DocType.values)
+SEXES = frozenset(Sex.values)
+EDUCATIONS = frozenset(Education.values)
+MARITALS = frozenset(Marital.values)
 PERSON_AUDITED_FIELDS = (
     "doc_type",
     "doc_number",
@@ -89,7 +94,7 @@ def person_check(data: PersonInput) -> CheckedPerson:
         "phone": "",
         "hukou_code": (data.hukou_code or "").strip(),
     }
-    if data.doc_type not in DocType.values:
+    if data.doc_type not in DOC_TYPES:
         problems.append(FieldProblem("doc_type", "doc_type.unknown", _("Unknown document type")))
         parsed = None
     else:
@@ -128,13 +133,13 @@ def person_check(data: PersonInput) -> CheckedPerson:
             problems.append(FieldProblem("birth_date", "person.birth_date_required", _("Birth date is required")))
         elif values["birth_date"] > timezone.localdate():
             problems.append(FieldProblem("birth_date", "person.birth_date_future", _("Birth date is in the future")))
-        if values.get("sex") not in Sex.values:
+        if values.get("sex") not in SEXES:
             problems.append(FieldProblem("sex", "person.sex_required", _("Sex is required (M or F)")))
     if values["ethnicity"] not in ETHNICITY_CODES:
         problems.append(FieldProblem("ethnicity", "gb3304.code", _("Ethnicity must be a GB 3304 code")))
-    if values["education"] and values["education"] not in Education.values:
+    if values["education"] and values["education"] not in EDUCATIONS:
         problems.append(FieldProblem("education", "gb4658.code", _("Unknown education level")))
-    if values["marital_status"] and values["marital_status"] not in Marital.values:
+    if values["marital_status"] and values["marital_status"] not in MARITALS:
         problems.append(FieldProblem("marital_status", "gb2261.code", _("Unknown marital status")))
     if len(values["nationality"]) != 3 or not values["nationality"].isalpha():
         problems.append(FieldProblem("nationality", "iso3166.alpha3", _("Nationality is a three-letter ISO 3166 code")))

@@ -18,6 +18,8 @@ from ..models import Employer, House, Person, Stay
 from ..timeliness import PolicyTable
 
 UNSET = object()
+REASONS = frozenset(Reason.values)
+CHANNELS = frozenset(SourceChannel.values)
 
 
 @dataclass
@@ -78,9 +80,9 @@ def stay_check(
             problems.append(
                 FieldProblem("arrived_on", "stay.arrived_before_birth", _("Arrival date is before the birth date"))
             )
-    if data.reason not in Reason.values:
+    if data.reason not in REASONS:
         problems.append(FieldProblem("reason", "stay.reason", _("Choose a reason for the stay")))
-    if data.source_channel not in SourceChannel.values:
+    if data.source_channel not in CHANNELS:
         problems.append(FieldProblem("source_channel", "stay.source", _("Unknown source channel")))
     house, employer = _places_check(actor, community, data.house_id, data.employer_id, problems)
     if problems:
@@ -236,7 +238,7 @@ def stay_update(
             wanted["employer_id"] = employer.pk if employer else None
     if address is not UNSET:
         wanted["address"] = (address or "").strip()[:200]
-    if channel not in SourceChannel.values:
+    if channel not in CHANNELS:
         problems.append(FieldProblem("channel", "stay.source", _("Unknown source channel")))
     if problems:
         raise InvalidInput(problems)

@@ -295,7 +295,12 @@ class Command(BaseCommand):
         if keep:
             self.stdout.write(f"kept the imported rows and user {user.username}")
             return
-        batch_ids = list(ImportBatch.objects.filter(created_by=user).values_list("pk", flat=True))
+        batches = list(ImportBatch.objects.filter(created_by=user))
+        batch_ids = [batch.pk for batch in batches]
+        for batch in batches:
+            # An interrupted run leaves its upload behind (a finished one deletes it).
+            if batch.stored_name:
+                services.stored_path(batch).unlink(missing_ok=True)
         with transaction.atomic(), connection.cursor() as cursor:
             for pk in batch_ids:
                 cursor.execute(
@@ -308,8 +313,8 @@ class Command(BaseCommand):
             )
             ImportBatch.objects.filter(pk__in=batch_ids).delete()
             user.delete()
-        for pk in batch_ids:
-            (services.imports_dir() / "results" / f"{pk}.xlsx").unlink(missing_ok=True)
+        for batch in batches:
+            services.result_path(batch).unlink(missing_ok=True)
         self.stdout.write(
             "cleaned up: scratch tables, imported people and stays, the batch and the benchmark user "
             "(the audit chain keeps its events, as it must)"
