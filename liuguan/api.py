@@ -19,14 +19,13 @@ class TokenAuth(HttpBearer):
     """Bearer tokens issued to a user; revoked or expired tokens are refused."""
 
     def authenticate(self, request, token):
-        from liuguan.accounts.models import ApiToken
+        from liuguan.accounts.selectors import token_by_key
+        from liuguan.accounts.services import token_touch
 
-        row = ApiToken.objects.select_related("user").filter(key_hash=ApiToken.digest(token)).first()
+        row = token_by_key(token)
         if row is None or not row.usable or not row.user.is_active:
             return None
-        now = timezone.now()
-        if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
-            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        token_touch(token=row, now=timezone.now())
         request.user = row.user
         request.api_token = row
         return row.user

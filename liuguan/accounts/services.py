@@ -94,3 +94,9 @@ def token_revoke(*, actor: User, token_id) -> ApiToken:
             changes={"prefix": token.prefix},
         )
     return token
+
+
+def token_touch(*, token: ApiToken, now) -> None:
+    """Note when a token was last used, at most once a minute (bookkeeping, not an audited change)."""
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

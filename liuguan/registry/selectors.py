@@ -160,3 +160,8 @@ def lodging_list(*, user, community_code: str = "", limit: int = 200):
 def place_get(*, user, model, pk: int):
     """One house, employer or lodging inside scope, or None."""
     return scoped(model.objects.select_related("community"), user).filter(pk=pk).first()
+
+
+def house_residents(*, user, house: House):
+    """People with an open stay at a house, inside the user's scope."""
+    return scoped(Stay.objects.filter(house=house, departed_on__isnull=True).select_related("person"), user)

@@ -8,12 +8,11 @@ from django.utils.translation import gettext_lazy
 
 from liuguan.core.errors import Conflict, InvalidInput
 from liuguan.core.permissions import page
-from liuguan.core.scoping import scoped
 
 from . import services
 from .forms import EmployerForm, HouseForm, LodgingForm
-from .models import Employer, House, Lodging, Stay
-from .selectors import employer_list, house_list, lodging_list, place_get
+from .models import Employer, House, Lodging
+from .selectors import employer_list, house_list, house_residents, lodging_list, place_get
 
 KINDS = {
     "houses": (House, HouseForm, services.house_register, house_list, gettext_lazy("Houses")),
@@ -69,7 +68,5 @@ def house_detail(request, house_id):
     house = place_get(user=request.user, model=House, pk=house_id)
     if house is None:
         raise Http404
-    residents = scoped(
-        Stay.objects.filter(house=house, departed_on__isnull=True).select_related("person"), request.user
-    )
+    residents = house_residents(user=request.user, house=house)
     return render(request, "registry/house.html", {"house": house, "residents": residents})
