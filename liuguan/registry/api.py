@@ -4,7 +4,6 @@ import datetime as dt
 
 from ninja import Field, Router, Schema, Status
 
-from liuguan.core.errors import InvalidInput
 from liuguan.core.identity import DocumentError, parse_document, rule_message
 from liuguan.core.permissions import endpoint
 from liuguan.core.schemas import responses
@@ -226,8 +225,6 @@ def check_document(request, doc_number: str, doc_type: str = "citizen_id"):
         parsed = parse_document(doc_type, doc_number)
     except DocumentError as exc:
         return DocumentCheckOut(valid=False, rule=exc.rule, message=str(exc.message))
-    except (KeyError, ValueError) as exc:
-        raise InvalidInput([services.FieldProblem("doc_type", "doc_type.unknown", str(exc))]) from exc
     return DocumentCheckOut(
         valid=True,
         number=parsed.number,
