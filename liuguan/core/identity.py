@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import gzip
 import re
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,10 +187,13 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+# Every Unicode space (the last is U+3000, the ideographic space) and every dash, as a str.translate table.
+_STRIPPED = {cp: None for cp in range(0x3001) if chr(cp).isspace()} | {ord(ch): None for ch in _DASHES}
+
+
 def normalize_document_number(raw: str) -> str:
     """Full-width characters become ASCII (NFKC), spaces and hyphens go, letters are upper-cased."""
-    text = unicodedata.normalize("NFKC", raw or "")
-    return "".join(ch for ch in text if not ch.isspace() and ch not in _DASHES).upper()
+    return unicodedata.normalize("NFKC", raw or "").translate(_STRIPPED).upper()
 
 
 def mod11_2_check(body: str) -> str:
@@ -198,9 +202,16 @@ def mod11_2_check(body: str) -> str:
     return _MOD11_2_CHECK[total % 11]
 
 
-def _china_today() -> dt.date:
-    # China has one time zone and no daylight saving; a UTC server must not call today's newborns future.
-    return dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+def china_today() -> dt.date:
+    """Today in China (UTC+8, one time zone, no daylight saving), whatever the server's clock zone.
+
+    A UTC server must not call today's newborns future. Arithmetic on the epoch clock: validation asks for each
+    row, and a time-zone-aware datetime costs ten times more.
+    """
+    return dt.date.fromordinal(_EPOCH_ORDINAL + int((time.time() + 8 * 3600) // 86400))
 
 
 def _first_bad_char(text: str, allowed: str) -> int | None:
@@ -228,7 +239,7 @@ def _parse_gb11643(number: str, *, field: str, today: dt.date | None, length_rul
         birth_date = dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
     except ValueError:
         raise DocumentError(field, "gb11643.birth_date", {"digits": digits}) from None
-    if birth_date > (today or _china_today()):
+    if birth_date > (today or china_today()):
         raise DocumentError(field, "gb11643.birth_date_future", {"date": birth_date.isoformat()})
     if birth_date < EARLIEST_BIRTH_DATE:
         earliest = EARLIEST_BIRTH_DATE.isoformat()

@@ -25,7 +25,7 @@ from ..models import ImportBatch, ImportRow
 from .cells import CommunityNames
 from .reading import Opened, is_blank, iter_rows
 from .validate import CheckedRow, RowValidator
-from .write import ChunkOutcome, ChunkWriter, plain_cells
+from .write import ChunkOutcome, ChunkWriter, Prepared, plain_cells
 
 CHUNK_SIZE = 5000
 RETRIES = 3
@@ -149,7 +149,7 @@ class Sink:
         finally:
             connection.close()
 
-    def put(self, chunk: list[CheckedRow]) -> None:
+    def put(self, chunk) -> None:
         if not self.threaded:
             self.handle(chunk)
             return
@@ -324,12 +324,12 @@ class BatchRun:
             ]
         )
 
-    def _write_chunk(self, writer: ChunkWriter, chunk: list[CheckedRow]) -> ChunkOutcome:
+    def _write_chunk(self, writer: ChunkWriter, chunk: list[CheckedRow], prepared: Prepared | None) -> ChunkOutcome:
         """Write the rows, count them on the batch and audit it; the caller's transaction (or savepoint) holds."""
         batch = self._locked()
         if batch.last_row >= chunk[0].row_number:
             raise Superseded("chunk already committed")
-        outcome = writer.write(chunk)
+        outcome = writer.apply(prepared) if prepared is not None else writer.write(chunk)
         self._count(batch, outcome)
         audit_record(
             actor=self.actor,
@@ -342,19 +342,22 @@ class BatchRun:
         self.batch = batch
         return outcome
 
-    def _commit_chunk(self, writer: ChunkWriter, chunk: list[CheckedRow]) -> ChunkOutcome:
+    def _commit_chunk(self, writer: ChunkWriter, item: list[CheckedRow] | Prepared) -> ChunkOutcome:
         """One chunk in its own transaction (a savepoint inside all-or-nothing's), retried if a concurrent
-        registration took one of its people first.
+        registration took one of its people first (the retry looks the register up again, on this connection).
         """
-        sizes = [len(row.problems) for row in chunk]
+        prepared = item if isinstance(item, Prepared) else None
+        chunk = prepared.rows if prepared else item
+        sizes = prepared.sizes if prepared else [len(row.problems) for row in chunk]
         for attempt in range(RETRIES):
             try:
                 with transaction.atomic():
-                    outcome = self._write_chunk(writer, chunk)
+                    outcome = self._write_chunk(writer, chunk, prepared)
                 break
             except IntegrityError:
                 if attempt == RETRIES - 1:
                     raise
+                prepared = None
                 for row, size in zip(chunk, sizes, strict=True):
                     del row.problems[size:]
         writer.refresh_statistics(len(outcome.people))
@@ -381,11 +384,18 @@ class BatchRun:
     def _run_valid(self, make_rows) -> None:
         self._set_phase(ImportBatch.Phase.WRITING)
         writer = self._writer()
-        with Sink(
-            lambda chunk: self._commit_chunk(writer, chunk), threaded=self.threaded, language=self.batch.language
-        ) as sink:
-            for chunk in chunked(make_rows(self.batch.last_row), self.chunk_size):
-                sink.put(chunk)
+        # With a writer thread, this thread prepares each chunk (look-ups on its own connection, ids, COPY text)
+        # while the writer sends the chunk before: every chunk commits on its own, so the look-ups see all but
+        # the last few chunks, which prepare() checks from memory.
+        ahead = self.threaded
+        try:
+            with Sink(
+                lambda item: self._commit_chunk(writer, item), threaded=self.threaded, language=self.batch.language
+            ) as sink:
+                for chunk in chunked(make_rows(self.batch.last_row), self.chunk_size):
+                    sink.put(writer.prepare(chunk, writer.lookups(chunk), ahead=True) if ahead else chunk)
+        finally:
+            writer.close()
         self.finish()
 
     def _run_all(self, make_rows) -> None:

@@ -8,6 +8,8 @@ fail as a whole, and the caller retries it.
 """
 
 import datetime as dt
+import threading
+from collections import deque
 from dataclasses import dataclass, field
 from operator import itemgetter
 
@@ -39,6 +41,38 @@ class RowResult:
     person_id: int | None = None
     stay_id: int | None = None
     problems: list[RowProblem] = field(default_factory=list)
+
+
+@dataclass
+class Lookups:
+    """What the register holds for one chunk: people under its document numbers, and people in scope sharing
+    its rows' name pinyin and birth date. Pure reads, so the reading thread can make them on its own connection
+    while the writer is still busy with the chunks before.
+    """
+
+    existing: dict[tuple[str, str], tuple[int, str]]
+    likely: dict[tuple[str, dt.date], list[int]]
+
+
+@dataclass
+class Prepared:
+    """A chunk ready to write: every row's fate, the reserved ids and the rows to insert (rendered, ahead)."""
+
+    rows: list[CheckedRow]
+    sizes: list[int]  # each row's number of problems before this chunk's look-ups added warnings
+    outcome: "ChunkOutcome"
+    status: dict
+    person_ids: list[int]
+    stay_ids: list[int]
+    person_rows: list[tuple]
+    stay_rows: list[tuple]
+    people_copy: bytes | None = None
+    stays_copy: bytes | None = None
+
+
+# Chunks that may be unwritten or uncommitted when a look-ahead is made: the one being written and the one
+# waiting in the hand-over queue (one more for safety). Older chunks were committed before it started.
+LOOKAHEAD_WINDOW = 3
 
 
 @dataclass
@@ -86,6 +120,25 @@ def plain_cells(cells) -> list:
     return out
 
 
+# COPY's text format: backslash, tab, newline and carriage return are escaped; NULL is \N.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text(value) -> str:
+    """One value in COPY's text format."""
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return str(value)
+
+
 class Table:
     """Bulk insertion into one model's table with explicit ids; columns the import does not know get defaults."""
 
@@ -108,6 +161,7 @@ class Table:
         self.columns = columns
         self.per_row = per_row
         self.sequence: str | None = None
+        self.tail_text = ""
         self.sqlite = connection.vendor == "sqlite"
         self.tail = tuple(self._adapt(v) for v in tail) if self.sqlite else tuple(tail)
 
@@ -142,8 +196,15 @@ class Table:
             start = max(highest, row[0] if row else 0) + 1
             return list(range(start, start + count))
 
-    def insert(self, rows: list[tuple]) -> None:
-        """Rows are (id, *per_row values); the constant tail is added here."""
+    def render(self, rows: list[tuple]) -> bytes:
+        """Rows in COPY's text format, the constant tail included: what `insert` sends as it is."""
+        if not self.tail_text:
+            self.tail_text = "".join("\t" + copy_text(v) for v in self.tail) + "\n"
+        tail = self.tail_text
+        return "".join("\t".join(map(copy_text, row)) + tail for row in rows).encode()
+
+    def insert(self, rows: list[tuple], rendered: bytes | None = None) -> None:
+        """Rows are (id, *per_row values); the constant tail is added here. `rendered` is `render(rows)`."""
         if not rows:
             return
         tail = self.tail
@@ -154,6 +215,9 @@ class Table:
                 connection.connection.cursor() as cursor,
                 cursor.copy(f'COPY "{self.table}" ({names}) FROM STDIN') as copy,
             ):
+                if rendered is not None:
+                    copy.write(rendered)
+                    return
                 write = copy.write_row
                 for row in rows:
                     write(row + tail)
@@ -200,6 +264,20 @@ STAY_COLUMNS = [
 ]
 
 
+ANALYZE_SQL = f'ANALYZE "{Person._meta.db_table}", "{Stay._meta.db_table}"'
+
+
+def _analyze() -> None:
+    """ANALYZE the person and stay tables on this thread's own connection, then close it."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(ANALYZE_SQL)
+    except DatabaseError:
+        pass
+    finally:
+        connection.close()
+
+
 class ChunkWriter:
     """Writes chunks for one batch and one actor; the caller holds the transaction."""
 
@@ -214,6 +292,9 @@ class ChunkWriter:
         self.people, self.stays = self._tables(registered_at)
         self.known_rows: int | None = None
         self.written = 0
+        self._analyzer: threading.Thread | None = None
+        # Only the reading thread, preparing ahead, touches this.
+        self.recent: deque[dict] = deque(maxlen=LOOKAHEAD_WINDOW)
 
     def _tables(self, registered_at: dt.datetime) -> tuple[Table, Table]:
         actor_id = self.actor.pk if getattr(self.actor, "pk", None) else None
@@ -238,7 +319,9 @@ class ChunkWriter:
         """Keep the planner's statistics in step with a bulk load, so look-ups stay index probes, not scans.
 
         ANALYZE samples a fixed number of rows; running it each time the tables have about doubled costs a few
-        seconds over a million rows and saves minutes. PostgreSQL only, and never fatal.
+        seconds over a million rows and saves minutes. Rows committed chunk by chunk are analysed beside the writing,
+        on a connection of its own (ANALYZE does not block inserts), so the writer never waits for it; all or
+        nothing analyses in its own transaction, the only one that sees its rows. PostgreSQL only, never fatal.
         """
         if connection.vendor != "postgresql":
             return
@@ -253,20 +336,58 @@ class ChunkWriter:
             self.known_rows = row[0] if row else 0
         if self.written < max(ANALYZE_AFTER_ROWS, self.known_rows):
             return
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f'ANALYZE "{Person._meta.db_table}", "{Stay._meta.db_table}"')
-        except DatabaseError:
-            return
+        if connection.in_atomic_block:
+            # All or nothing: the rows are not committed, so only this connection's ANALYZE can count them.
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute(ANALYZE_SQL)
+            except DatabaseError:
+                return
+        elif self._analyzer is not None and self._analyzer.is_alive():
+            return  # the last one is still sampling; the next chunk asks again
+        else:
+            self._analyzer = threading.Thread(target=_analyze, name="import-analyze", daemon=True)
+            self._analyzer.start()
         self.known_rows += self.written
         self.written = 0
 
-    def write(self, rows: list[CheckedRow]) -> ChunkOutcome:
-        """Sort each valid row into new person, new stay or already registered, then write them all."""
-        outcome = ChunkOutcome(first_row=rows[0].row_number, last_row=rows[-1].row_number, rows=len(rows))
-        results = [] if self.collect else None
+    def close(self) -> None:
+        """Wait for a statistics refresh still running, so no connection outlives the import."""
+        if self._analyzer is not None:
+            self._analyzer.join()
+            self._analyzer = None
+
+    def lookups(self, rows: list[CheckedRow]) -> Lookups:
+        """The register's answers for a chunk's valid rows, on the calling thread's connection."""
         valid = [r for r in rows if not r.rejected]
-        existing = self._existing_people(valid)
+        keys = [(r.person["name_pinyin"], r.person["birth_date"]) for r in valid if r.person.get("birth_date")]
+        # Candidates come from everyone (the scope rule as a filter of that query costs seconds per chunk at a
+        # province's size: PostgreSQL hashes every stay in the jurisdiction); only those in scope are named.
+        hits = likely_duplicates_bulk(keys) if keys else {}
+        candidates = {pk for ids in hits.values() for pk in ids}
+        if candidates:
+            visible = set(self.visible_people.filter(pk__in=candidates).values_list("pk", flat=True))
+            hits = {key: [pk for pk in ids if pk in visible] for key, ids in hits.items()}
+        return Lookups(self._existing_people(valid), hits)
+
+    def write(self, rows: list[CheckedRow], lookups: Lookups | None = None) -> ChunkOutcome:
+        """Sort each valid row into new person, new stay or already registered, then write them all."""
+        return self.apply(self.prepare(rows, lookups))
+
+    def prepare(self, rows: list[CheckedRow], lookups: Lookups | None = None, *, ahead: bool = False) -> Prepared:
+        """Everything but the writing: sort the rows, warn of likely duplicates, reserve ids, build the rows.
+
+        Ahead (the reading thread, while the writer is busy with the chunks before), the register was looked up
+        on another connection and the rows are rendered in COPY's text format here, so the writer only sends
+        them. What such a look-up could not see is covered from memory: document numbers repeated in the file
+        are rejected before this point, so only the likely duplicates among the last few chunks' rows remain.
+        """
+        sizes = [len(row.problems) for row in rows]
+        outcome = ChunkOutcome(first_row=rows[0].row_number, last_row=rows[-1].row_number, rows=len(rows))
+        valid = [r for r in rows if not r.rejected]
+        if lookups is None:
+            lookups = self.lookups(valid)
+        existing = lookups.existing
         open_stays = self._open_stays(existing)
         new_people: list[CheckedRow] = []
         new_stays: list[tuple[CheckedRow, int | None]] = []
@@ -293,9 +414,25 @@ class ChunkWriter:
                 status[row.row_number] = (ALREADY, person_id, stay_id)
             else:
                 new_stays.append((row, person_id))
-        self._likely_duplicates(new_people)
-        self._insert(new_people, new_stays, status, outcome)
-        self._record(rows, status, outcome, results)
+        recent = self.recent if ahead else ()
+        self._likely_duplicates(new_people, lookups, recent)
+        prepared = self._build(rows, sizes, outcome, new_people, new_stays, status)
+        if ahead:
+            self._remember(new_people, prepared.person_ids)
+            if connection.vendor == "postgresql":
+                prepared.people_copy = self.people.render(prepared.person_rows)
+                prepared.stays_copy = self.stays.render(prepared.stay_rows)
+        return prepared
+
+    def apply(self, prepared: Prepared) -> ChunkOutcome:
+        """Write a prepared chunk: people, stays, and the rows worth keeping (problems); the caller's transaction."""
+        self.people.insert(prepared.person_rows, prepared.people_copy)
+        self.stays.insert(prepared.stay_rows, prepared.stays_copy)
+        outcome = prepared.outcome
+        outcome.people = prepared.person_ids
+        outcome.stays = prepared.stay_ids
+        results = [] if self.collect else None
+        self._record(prepared.rows, prepared.status, outcome, results)
         outcome.results = results
         return outcome
 
@@ -337,22 +474,20 @@ class ChunkWriter:
         qs = Stay.objects.filter(person_id__in=ids, departed_on__isnull=True)
         return {(person_id, code): pk for pk, person_id, code in qs.values_list("pk", "person_id", "community_id")}
 
-    def _likely_duplicates(self, rows: list[CheckedRow]) -> None:
+    def _likely_duplicates(self, rows: list[CheckedRow], lookups: Lookups, recent) -> None:
         """Warn, never refuse: same pinyin and birth date as someone registered, or as an earlier row here."""
-        keys = [(r.person["name_pinyin"], r.person["birth_date"]) for r in rows if r.person.get("birth_date")]
-        # Candidates come from everyone (the scope rule as a filter of that query costs seconds per chunk at a
-        # province's size: PostgreSQL hashes every stay in the jurisdiction); only those in scope are named.
-        hits = likely_duplicates_bulk(keys) if keys else {}
-        candidates = {pk for ids in hits.values() for pk in ids}
-        if candidates:
-            visible = set(self.visible_people.filter(pk__in=candidates).values_list("pk", flat=True))
-            hits = {key: [pk for pk in ids if pk in visible] for key, ids in hits.items()}
+        hits = lookups.likely
         earlier: dict[tuple, int] = {}
         for row in rows:
             key = (row.person["name_pinyin"], row.person.get("birth_date"))
             if key[1] is None:
                 continue
+            before = next((chunk[key] for chunk in recent if key in chunk), None)
+            if before is not None and key not in earlier:
+                earlier[key] = before[0]
             ids = hits.get(key)
+            if ids and before is not None:
+                ids = [pk for pk in ids if pk != before[1]]  # the row before, already committed: named once
             if ids:
                 shown = ", ".join(f"#{pk}" for pk in sorted(ids)[:5])
                 row.problems.append(
@@ -378,7 +513,16 @@ class ChunkWriter:
             else:
                 earlier[key] = row.row_number
 
-    def _insert(self, new_people, new_stays, status, outcome) -> None:
+    def _remember(self, new_people: list[CheckedRow], person_ids: list[int]) -> None:
+        """The last few chunks prepared ahead, by likely-duplicate key: what the next look-ups may not see."""
+        keys = {}
+        for row, pk in zip(new_people, person_ids, strict=True):
+            birth = row.person.get("birth_date")
+            if birth is not None:
+                keys.setdefault((row.person["name_pinyin"], birth), (row.row_number, pk))
+        self.recent.appendleft(keys)
+
+    def _build(self, rows, sizes, outcome, new_people, new_stays, status) -> Prepared:
         people, stays, registered_at = self.people, self.stays, self.registered_at
         person_ids = people.reserve_ids(len(new_people))
         stay_ids = stays.reserve_ids(len(new_stays))
@@ -414,10 +558,7 @@ class ChunkWriter:
                 )
             )
             status[row.row_number] = (ACCEPTED, person_id, pk)
-        people.insert(person_rows)
-        stays.insert(stay_rows)
-        outcome.people = person_ids
-        outcome.stays = stay_ids
+        return Prepared(rows, sizes, outcome, status, person_ids, stay_ids, person_rows, stay_rows)
 
     def _record(self, rows, status, outcome, results) -> None:
         keep = []

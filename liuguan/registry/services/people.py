@@ -4,12 +4,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from liuguan.core.audit import audit_record
 from liuguan.core.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied
-from liuguan.core.identity import DocumentError, parse_document, rule_message, validate_mobile
+from liuguan.core.identity import DocumentError, china_today, parse_document, rule_message, validate_mobile
 from liuguan.core.pinyin import name_initials, name_pinyin
 from liuguan.core.scoping import scoped
 
@@ -131,7 +130,7 @@ def person_check(data: PersonInput) -> CheckedPerson:
     if parsed is not None:
         if not values.get("birth_date"):
             problems.append(FieldProblem("birth_date", "person.birth_date_required", _("Birth date is required")))
-        elif values["birth_date"] > timezone.localdate():
+        elif values["birth_date"] > china_today():
             problems.append(FieldProblem("birth_date", "person.birth_date_future", _("Birth date is in the future")))
         if values.get("sex") not in SEXES:
             problems.append(FieldProblem("sex", "person.sex_required", _("Sex is required (M or F)")))

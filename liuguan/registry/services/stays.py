@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from liuguan.core.audit import audit_record, diff
 from liuguan.core.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied
+from liuguan.core.identity import china_today
 from liuguan.core.scoping import scoped
 from liuguan.geo.models import Division, Level
 
@@ -74,7 +75,7 @@ def stay_check(
     if data.arrived_on is None:
         problems.append(FieldProblem("arrived_on", "stay.arrived_required", _("Arrival date is required")))
     else:
-        if data.arrived_on > timezone.localdate():
+        if data.arrived_on > china_today():
             problems.append(FieldProblem("arrived_on", "stay.arrived_future", _("Arrival date is in the future")))
         if person_birth_date and data.arrived_on < person_birth_date:
             problems.append(
@@ -179,7 +180,7 @@ def stay_depart(*, actor, stay_id: int, departed_on: dt.date, destination: str =
         problems.append(
             FieldProblem("departed_on", "stay.departed_before_arrival", _("Departure date is before the arrival date"))
         )
-    elif departed_on > timezone.localdate():
+    elif departed_on > china_today():
         problems.append(FieldProblem("departed_on", "stay.departed_future", _("Departure date is in the future")))
     if problems:
         raise InvalidInput(problems)
