@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "liuguan.exchange",
     "liuguan.registry",
     "liuguan.collection",
+    "liuguan.compliance",
     "liuguan.demo",
 ]
 
@@ -156,6 +157,13 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Periodic work, enqueued by `manage.py run_scheduler` at these times (cron: minute hour day month weekday,
+# Asia/Shanghai) and run by db_worker. Each task is idempotent.
+LIUGUAN_SCHEDULE = {
+    "detect_breaches": {"task": "liuguan.compliance.tasks.detect_breaches_task", "cron": "10 2 * * *"},
+    "agreement_reminders": {"task": "liuguan.compliance.tasks.agreement_reminders_task", "cron": "20 2 * * *"},
+    "recompute_tiers": {"task": "liuguan.compliance.tasks.recompute_tiers_task", "cron": "30 2 * * *"},
+}
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500

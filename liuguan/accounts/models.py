@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from liuguan.core.scoping import NOTHING, jurisdiction
 
-from .roles import Role, role_has
+from .roles import DUTY_HOLDERS, Role, role_has
 
 
 class User(AbstractUser):
@@ -38,6 +38,31 @@ class User(AbstractUser):
         "geo.Office", verbose_name=_("office"), null=True, blank=True, on_delete=models.SET_NULL, related_name="staff"
     )
     phone = models.CharField(_("phone"), max_length=11, blank=True)
+    # Duty holders (landlord, employer, hotel accounts) are bound to what they answer for, not to an area.
+    person = models.ForeignKey(
+        "registry.Person",
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+    )
+    organisation = models.ForeignKey(
+        "registry.Employer",
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+    )
+    lodging = models.ForeignKey(
+        "registry.Lodging",
+        verbose_name=_("hotel"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -45,6 +70,11 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    @property
+    def is_duty_holder(self) -> bool:
+        """A landlord, employer or hotel account: no jurisdiction, only its own houses, staff or guests."""
+        return self.role in DUTY_HOLDERS
 
     def can(self, permission: str) -> bool:
         """Role-based check; scope is applied separately by the selectors."""

@@ -15,15 +15,21 @@ class Role(models.TextChoices):
     DEPARTMENT_USER = "department_user", _("Department user")
     POLICE = "police", _("Police")
     AUDITOR = "auditor", _("Auditor")
+    # Duty holders: no jurisdiction; they reach only their own houses, staff or guests.
+    LANDLORD = "landlord", _("Landlord")
+    EMPLOYER = "employer", _("Employer")
+    HOTEL = "hotel", _("Hotel")
 
 
 FIELD = {Role.COLLECTOR, Role.GRID_WORKER}
 OFFICERS = {Role.STATION_OFFICER, Role.STREET_OFFICER, Role.COUNTY_OFFICER, Role.CITY_OFFICER, Role.PROVINCE_ADMIN}
 REGISTRY_READERS = FIELD | OFFICERS | {Role.POLICE}
-ALL_STAFF = set(Role)
+DUTY_HOLDERS = {Role.LANDLORD, Role.EMPLOYER, Role.HOTEL}
+ALL_STAFF = set(Role) - DUTY_HOLDERS
+DESK = {Role.STATION_OFFICER, Role.STREET_OFFICER}
 
 PERMISSIONS: dict[str, set[Role]] = {
-    "home.view": ALL_STAFF,
+    "home.view": ALL_STAFF | DUTY_HOLDERS,  # duty holders are sent on to their own page
     "division.view": ALL_STAFF,
     "person.view": REGISTRY_READERS,
     # Seeing a full ID number or phone is allowed to those who work with people, always with a purpose.
@@ -34,7 +40,20 @@ PERMISSIONS: dict[str, set[Role]] = {
     "place.view": REGISTRY_READERS,
     "place.register": FIELD | {Role.STATION_OFFICER, Role.STREET_OFFICER},
     "audit.view": {Role.AUDITOR, Role.PROVINCE_ADMIN},
-    "token.manage": ALL_STAFF,
+    "token.manage": ALL_STAFF | DUTY_HOLDERS,
+    # Housing and employment duties (compliance).
+    "duty.home": DUTY_HOLDERS,
+    "duty.report": DUTY_HOLDERS,
+    "holder.manage": DESK,  # station and street officers open landlord, employer and hotel accounts
+    "tenancy.view": REGISTRY_READERS,
+    "tenancy.file": FIELD | DESK | {Role.LANDLORD},
+    "disagreement.resolve": DESK,
+    "agreement.view": REGISTRY_READERS,
+    "agreement.sign": DESK | {Role.POLICE},
+    "breach.view": REGISTRY_READERS,
+    "breach.record": FIELD | DESK | {Role.POLICE},
+    "classification.manage": {Role.CITY_OFFICER, Role.PROVINCE_ADMIN},
+    "foreigner.view": OFFICERS | {Role.POLICE},
 }
 
 # The level of division each role is normally bound to; used by the demo and to check new accounts.
@@ -49,6 +68,9 @@ ROLE_LEVELS: dict[Role, tuple[str, ...]] = {
     Role.DEPARTMENT_USER: ("province", "prefecture", "county"),
     Role.POLICE: ("province", "prefecture", "county", "township"),
     Role.AUDITOR: ("province", "prefecture", "county"),
+    Role.LANDLORD: (),
+    Role.EMPLOYER: (),
+    Role.HOTEL: (),
 }
 
 

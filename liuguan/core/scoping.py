@@ -29,6 +29,8 @@ def jurisdiction(user) -> str | None:
     """The division code a user may see into, or None for no area at all."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
+    if getattr(user, "is_duty_holder", False):
+        return None  # landlords, employers and hotels see their own records only, never an area
     return getattr(user, "division_id", None) or None
 
 

@@ -108,6 +108,7 @@ class Reason(models.TextChoices):
     FAMILY = "family", _("Joining family")
     MARRIAGE = "marriage", _("Marriage")
     MEDICAL = "medical", _("Medical treatment")
+    TRAVEL = "travel", _("Travel or short visit")
     OTHER = "other", _("Other")
 
 

@@ -83,6 +83,16 @@ class House(CommunityScoped):
     landlord = models.ForeignKey(
         Person, verbose_name=_("landlord"), null=True, blank=True, on_delete=models.SET_NULL, related_name="houses"
     )
+    # An organisation that lets the house (a property company, a village collective), registered as an employer.
+    landlord_org = models.ForeignKey(
+        "Employer",
+        verbose_name=_("landlord organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="houses",
+    )
+    rooms = models.PositiveSmallIntegerField(_("rooms to let"), default=1)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -104,6 +114,7 @@ class Employer(CommunityScoped):
     name = models.CharField(_("name"), max_length=150)
     credit_code = models.CharField(_("unified social credit code"), max_length=18, unique=True, null=True, blank=True)
     industry = models.CharField(_("industry"), max_length=1, choices=Industry.choices)
+    staff_size = models.PositiveIntegerField(_("staff"), default=0)
     address = models.CharField(_("address"), max_length=200, blank=True)
     community = models.ForeignKey(
         "geo.Division", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
@@ -149,6 +160,7 @@ class Stay(CommunityScoped):
     grid = models.ForeignKey("geo.Grid", verbose_name=_("grid"), null=True, blank=True, on_delete=models.SET_NULL)
     house = models.ForeignKey(House, verbose_name=_("house"), null=True, blank=True, on_delete=models.SET_NULL)
     employer = models.ForeignKey(Employer, verbose_name=_("employer"), null=True, blank=True, on_delete=models.SET_NULL)
+    lodging = models.ForeignKey(Lodging, verbose_name=_("hotel"), null=True, blank=True, on_delete=models.SET_NULL)
     address = models.CharField(_("residence address"), max_length=200, blank=True)
     reason = models.CharField(_("reason"), max_length=12, choices=Reason.choices)
     arrived_on = models.DateField(_("arrival date"))
