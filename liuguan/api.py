@@ -89,6 +89,8 @@ def _conflict(request, exc: Conflict):
 def _register_routers():
     from liuguan.accounts.api import router as accounts_router
     from liuguan.collection.api import router as collection_router
+    from liuguan.compliance.api import router as compliance_router
+    from liuguan.compliance.api_agreements import router as agreements_router
     from liuguan.core.api import router as core_router
     from liuguan.geo.api import router as geo_router
     from liuguan.registry.api import router as registry_router
@@ -100,6 +102,8 @@ def _register_routers():
     api.add_router("/registry", registry_router)
     api.add_router("/registry", places_router)
     api.add_router("/collection", collection_router)
+    api.add_router("/compliance", compliance_router)
+    api.add_router("/compliance", agreements_router)
 
 
 def api_operations(ninja_api: NinjaAPI):

@@ -11,6 +11,8 @@ urlpatterns = [
     path("geo/", include("liuguan.geo.urls")),
     path("registry/", include("liuguan.registry.urls")),
     path("collection/", include("liuguan.collection.urls")),
+    path("compliance/", include("liuguan.compliance.urls")),
+    path("compliance/", include("liuguan.compliance.urls_agreements")),
     path("api/", api.urls),
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/setlang/", core_views.set_language, name="set_language"),

@@ -4,7 +4,7 @@ import time
 
 from django.db import connection
 from django.http import Http404, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
@@ -34,6 +34,8 @@ set_language = public(require_POST(django_set_language))
 
 @page("home.view")
 def home(request):
+    if request.user.is_duty_holder:
+        return redirect("compliance:duties")  # landlords, employers and hotels work on their own page
     return render(request, "core/home.html", {"summary": home_summary(user=request.user)})
 
 
