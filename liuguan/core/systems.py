@@ -61,6 +61,10 @@ SYSTEM_PAGES = {
         "ready": [
             (_("Search people by document number, name or pinyin"), "/registry/people/"),
             (_("Person pages with stays over time and who set each field"), "/registry/people/"),
+            (_("Tenancy filings, landlords', employers' and hotels' reports, disagreements"), "/compliance/"),
+            (_("Responsibility agreements, renewal reminders, breaches and coverage"), "/compliance/agreements/"),
+            (_("Foreigners whose visa or residence document expires"), "/compliance/foreigners/"),
+            (_("Classified management: rules and tiers"), "/compliance/classification/"),
         ],
         "coming": [_("Residence permits and rights"), _("Tenancy filings and responsibility agreements")],
     },

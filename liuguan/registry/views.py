@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from liuguan.compliance.selectors_agreements import person_tier
 from liuguan.core.errors import Conflict, InvalidInput, NotFound
 from liuguan.core.identity import DocumentError, parse_document, rule_message
 from liuguan.core.permissions import page
@@ -52,6 +53,7 @@ def detail(request, person_id):
             "contact_form": ContactForm(),
             "change_form": StayChangeForm(),
             "field_history": field_history(user=request.user, person=person),
+            "tier": person_tier(user=request.user, person=person),
         },
     )
 
