@@ -7,13 +7,18 @@ an account that already exists is left as it is.
 from dataclasses import dataclass
 
 from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.db.models import Count, Q
 
 from liuguan.accounts.models import User
 from liuguan.accounts.roles import Role
 from liuguan.accounts.services import user_create
-from liuguan.core.audit import SYSTEM
+from liuguan.core.audit import SYSTEM, audit_record
+from liuguan.core.scoping import within
 from liuguan.exchange.models import Department
 from liuguan.geo.models import Division, Level, Office
+from liuguan.registry.codes import HouseKind
+from liuguan.registry.models import House, Lodging, Stay
 
 from .geography import is_urban
 
@@ -31,7 +36,12 @@ DEMO_USERNAMES = (
     "auditor",
     "department",
     "collector2",
+    "landlord",
+    "employer",
+    "hotel",
 )
+# Accounts of duty holders, bound to what a run generated (a landlord person, an employer, a hotel), not to an area.
+DUTY_USERNAMES = ("landlord", "employer", "hotel")
 CHAIN_COUNTY = "510107"  # 武侯区, a central district of Chengdu
 SECOND_COUNTY = "510703"  # 涪城区, the centre of Mianyang
 
@@ -132,3 +142,90 @@ def accounts_ensure(
         )
         created.append(username)
     return existing, created
+
+
+def _in(field: str, area: str) -> Q:
+    return within(field, area) if area else Q()
+
+
+def _duty_holders(chain: Chain) -> dict[str, dict]:
+    """What the demo's landlord, employer and hotel answer for: near the chain's community where possible.
+
+    The landlord is the person letting the most rental houses (filed ones first) in the chain's community,
+    else its county; the employer is the county's employer with the most staff on open stays; the hotel the
+    county's hotel with the most guests. Ties go to the lowest id, so the same run binds the same objects.
+    """
+    bound: dict[str, dict] = {}
+    houses = House.objects.filter(kind=HouseKind.RENTAL, landlord__isnull=False)
+    for area in (chain.community, chain.county, ""):
+        top = (
+            houses.filter(_in("community_id", area))
+            .values("landlord_id")
+            .annotate(n=Count("id"), filed=Count("filings", distinct=True))
+            .order_by("-filed", "-n", "landlord_id")
+            .first()
+        )
+        if top:
+            bound["landlord"] = {"person_id": top["landlord_id"]}
+            break
+    for area in (chain.county, chain.city, ""):
+        top = (
+            Stay.objects.filter(_in("employer__community_id", area), departed_on__isnull=True)
+            .values("employer_id")
+            .annotate(n=Count("id"))
+            .order_by("-n", "employer_id")
+            .first()
+        )
+        if top:
+            bound["employer"] = {"organisation_id": top["employer_id"]}
+            break
+    for area in (chain.county, chain.city, ""):
+        top = (
+            Lodging.objects.filter(_in("community_id", area))
+            .annotate(n=Count("stay", filter=Q(stay__isnull=False)))
+            .order_by("-n", "id")
+            .values("id")
+            .first()
+        )
+        if top:
+            bound["hotel"] = {"lodging_id": top["id"]}
+            break
+    return bound
+
+
+def duty_accounts_ensure(chain: Chain) -> list[str]:
+    """The landlord, employer and hotel accounts, (re)bound to this run's objects; returns the names created now.
+
+    Made like an officer's `duty_holder_create` would (no jurisdiction, bound to a person, employer or hotel),
+    one audit event each; an existing account is bound again (a reset unbinds them) with a `user.bind` event.
+    """
+    roles = {"landlord": Role.LANDLORD, "employer": Role.EMPLOYER, "hotel": Role.HOTEL}
+    titles = {"landlord": "房东", "employer": "用工单位", "hotel": "旅馆"}
+    created = []
+    for username, binding in _duty_holders(chain).items():
+        user = User.objects.filter(username=username).first()
+        field, pk = next(iter(binding.items()))
+        target = field.removesuffix("_id")
+        with transaction.atomic():
+            if user is None:
+                user = User(username=username, role=roles[username], **binding)
+                user.full_name = f"{getattr(user, target).name}（演示{titles[username]}）"[:60]
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+                action = "user.create"
+                created.append(username)
+            elif getattr(user, field) != pk:
+                setattr(user, field, pk)
+                user.save(update_fields=[target])
+                action = "user.bind"
+            else:
+                continue
+            audit_record(
+                actor=SYSTEM,
+                action=action,
+                obj=user,
+                division_code="",
+                source="cli",
+                changes={"username": username, "role": roles[username], target: pk},
+            )
+    return created

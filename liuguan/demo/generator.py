@@ -22,6 +22,7 @@ from liuguan.registry.timeliness import PolicyTable
 from . import names
 from .defects import Defects, Rates
 from .draw import Weighted, below, between, one_of
+from .duties import Duties
 from .geography import Plan
 from .homes import Homes, Residence
 from .models import DefectKind
@@ -63,6 +64,8 @@ class World:
     as_of: dt.date
     # What building the world added to the database (offices, grids, accounts), for the run's summary.
     created: dict = field(default_factory=dict)
+    # The divisions the demo accounts sit at (accounts.Chain); None when built without accounts.
+    chain: object = None
 
 
 @dataclass
@@ -71,7 +74,22 @@ class Chunk:
 
     persons: int = 0
     rows: dict[str, list] = field(
-        default_factory=lambda: {t: [] for t in ("house", "person", "stay", "trueperson", "defect")}
+        default_factory=lambda: {
+            t: []
+            for t in (
+                "house",
+                "person",
+                "stay",
+                "trueperson",
+                "defect",
+                "filing",
+                "tenant",
+                "report",
+                "agreement",
+                "foreigndoc",
+                "dutygap",
+            )
+        }
     )
 
 
@@ -93,6 +111,17 @@ class ProvinceGenerator:
             seed=seed, rates=rates, plan=self.plan, numbers=self.registrar.numbers, last_day=self.last_day, tz=self.tz
         )
         self.homes = Homes(world=world, rng=self.rng, ids=ids, tz=self.tz, last_day=self.last_day)
+        self.duties = Duties(
+            world=world,
+            seed=seed,
+            persons=persons,
+            numbers=self.registrar.numbers,
+            ids=ids,
+            tz=self.tz,
+            last_day=self.last_day,
+            homes=self.homes,
+            policies=self.policies,
+        )
 
     # -- chunks -------------------------------------------------------------------------------------------------
 
@@ -162,8 +191,10 @@ class ProvinceGenerator:
                     break
                 members.append((child, [self.homes.joining(home, child, head_arrived=home.arrived)]))
         bundles = [self.rows_for(person, stays, registered) for person, stays in members]
-        # Houses go with the head, so they are written no later than anyone who lives in them.
-        bundles[0].rows["house"].extend(self.homes.new_houses)
+        # Houses go with the head, so they are written no later than anyone who lives in them; the duties
+        # (landlords, filings, reports, agreements, guests) go with the head or the member they concern.
+        houses = self.duties.household(bundles, self.homes.new_houses, registered=registered, index=self.index - 1)
+        bundles[0].rows["house"].extend(houses)
         return bundles
 
     def spouse(self, head: Someone, origin: str) -> Someone | None:
@@ -340,6 +371,7 @@ class ProvinceGenerator:
             device,
             lag,
             overdue,
+            None,
         )
 
     def _truth(self, p: Someone, home: Residence, person_id: int | None, *, registered: bool) -> tuple:

@@ -73,7 +73,8 @@ class Homes:
         self._arrival_cum = list(itertools.accumulate(festival_weight(self.first_day + i * DAY) for i in range(days)))
         self.dorms: dict[tuple[int, str], tuple] = {}
         self.shared: dict[str, list] = {}
-        # House rows made since the caller last emptied this list (the generator does, per household).
+        # House rows made since the caller last emptied this list (the generator does, per household); duties.py
+        # names the landlord and the rooms of the rental ones before they are written.
         self.new_houses: list[tuple] = []
 
     def arrival(self, low: dt.date, high: dt.date) -> dt.date:
@@ -166,7 +167,19 @@ class Homes:
         house = (self.ids.next("house"), community, grid, address)
         created = dt.datetime.combine(arrived, dt.time(9), self.tz)
         self.new_houses.append(
-            (house[0], address, community, grid, kind, kind in (HouseKind.RENTAL, HouseKind.SHOP), owner, None, created)
+            (
+                house[0],
+                address,
+                community,
+                grid,
+                kind,
+                kind in (HouseKind.RENTAL, HouseKind.SHOP),
+                owner,
+                None,
+                created,
+                None,
+                1,
+            )
         )
         return house
 

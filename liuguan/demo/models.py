@@ -112,3 +112,55 @@ class Defect(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.true_key}"
+
+
+class DutyGapKind(models.TextChoices):
+    MISSING_REPORT = "missing_report", _("A landlord or employer never reported this stay")
+    LATE_REPORT = "late_report", _("A report made after its deadline")
+    EXPIRED_AGREEMENT = "expired_agreement", _("A responsibility agreement expired and was not renewed")
+
+
+class DutyGap(models.Model):
+    """A deliberate gap in the housing and employment duties, which breach detection must find.
+
+    Missing reports name the stay, its person and the house (landlord) or employer whose duty was not met;
+    late reports name the report; expired agreements name the agreement and its party.
+    """
+
+    run = models.ForeignKey(DemoRun, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    kind = models.CharField(max_length=20, choices=DutyGapKind.choices, db_index=True)
+    channel = models.CharField(max_length=12)
+    person = models.ForeignKey(
+        "registry.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
+    stay = models.ForeignKey(
+        "registry.Stay", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
+    house = models.ForeignKey(
+        "registry.House", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
+    employer = models.ForeignKey(
+        "registry.Employer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
+    lodging = models.ForeignKey(
+        "registry.Lodging", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
+    report = models.ForeignKey(
+        "compliance.DutyReport", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
+    agreement = models.ForeignKey(
+        "compliance.ResponsibilityAgreement",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
+    detail = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("injected duty gap")
+        verbose_name_plural = _("injected duty gaps")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.channel}"

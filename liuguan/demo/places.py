@@ -31,6 +31,8 @@ from .reference import (
 # One employer for about this many work stays, one hotel for this many stays.
 STAYS_PER_EMPLOYER = 15
 STAYS_PER_LODGING = 400
+# Staff (local and migrant) of a company per unit of its drawn size: about half the companies have ten or more.
+STAFF_PER_SIZE = 6
 _INDUSTRIES = Weighted(INDUSTRY_WEIGHTS, INDUSTRY_WEIGHTS.values())
 
 
@@ -143,10 +145,12 @@ def workplaces_generate(plan: Plan, *, seed: int, ids, grids: dict[str, list[int
             created = dt.datetime.combine(as_of - dt.timedelta(days=below(rng, 365 * 8)), dt.time(10), tz)
             code = credit_code(counter=next(counter), county=county, small_business=individual, salt=salt)
             grid = one_of(rng, grids[community]) if grids.get(community) else None
-            employer_rows.append((pk, name, code, industry, address, community, grid, created))
+            # Few employers hire most people: sizes follow a heavy-tailed law; the staff count follows the size.
+            size = 3.0 if individual else rng.paretovariate(1.2)
+            staff = 3 if individual else round(STAFF_PER_SIZE * size)
+            employer_rows.append((pk, name, code, industry, address, community, grid, created, staff))
             found.append((pk, community, industry, name, address))
-            # Few employers hire most people: sizes follow a heavy-tailed law.
-            sizes.append(3.0 if individual else rng.paretovariate(1.2))
+            sizes.append(size)
         employers[county] = Weighted(found, sizes)
         shops = [(e, s) for e, s in zip(found, sizes, strict=True) if e[2] in SMALL_BUSINESS]
         if shops:

@@ -1,4 +1,6 @@
-"""Delete a generated province: its people, stays, houses, employers, lodgings and truth; never places or accounts.
+"""Delete a generated province: its people, stays, houses, employers, lodgings, their duty records (filings,
+reports, agreements, breaches) and truth; never places or accounts (the demo's landlord, employer and hotel
+accounts are unbound, and bound again by the next run).
 
 Generated rows are found by the key ranges each run reserved (DemoRun.summary["ids"]) and deleted with one
 statement per table, not through the ORM, which would load a million rows to delete them. Rows of other
@@ -8,11 +10,28 @@ reference, PROTECT stops the reset with the name of the table, and everything is
 
 from django.db import connection, models, transaction
 
+from liuguan.accounts.models import User
+from liuguan.compliance import models as compliance
+
+from .accounts import DUTY_USERNAMES
 from .models import Defect, DemoRun, TruePerson
 from .writers import TABLES
 
 # Deleted in this order; stays first, since they point at people, houses and employers.
 DELETE_ORDER = ("stay", "person", "house", "employer", "lodging")
+# Duty records about generated people, stays, houses, employers and hotels go with them (generated or added
+# later through the pages, like stays): those that point at others first.
+DUTY_ORDER = (
+    compliance.Breach,
+    compliance.Disagreement,
+    compliance.AgreementReminder,
+    compliance.TenancyTenant,
+    compliance.DutyReport,
+    compliance.ForeignDocument,
+    compliance.PersonTier,
+    compliance.TenancyFiling,
+    compliance.ResponsibilityAgreement,
+)
 
 
 class ResetBlocked(Exception):
@@ -49,15 +68,52 @@ def _detach(cursor, model, span: tuple[int, int]) -> None:
                 raise ResetBlocked(f"{table}.{column} still points at generated {model._meta.label} rows")
 
 
+def _about_generated(model, spans: dict[str, tuple[int, int]], depth: int = 0) -> tuple[str, list]:
+    """SQL condition (and parameters) for rows of a duty table that point at generated rows, directly or
+    through another duty row (a breach's report, a tenant's filing, a reminder's agreement).
+    """
+    generated = {TABLES[name][0]: spans[name] for name in DELETE_ORDER if name in spans}
+    parts, params = [], []
+    for field in model._meta.concrete_fields:
+        target = getattr(field, "related_model", None)
+        if target in generated:
+            parts.append(f'"{field.column}" BETWEEN %s AND %s')
+            params.extend(generated[target])
+        elif target in DUTY_ORDER and target is not model and depth < 2:
+            inner, inner_params = _about_generated(target, spans, depth + 1)
+            if inner:
+                parts.append(f'"{field.column}" IN (SELECT id FROM "{target._meta.db_table}" WHERE {inner})')  # noqa: S608
+                params.extend(inner_params)
+    return " OR ".join(parts), params
+
+
+def _duties_delete(cursor, spans: dict[str, tuple[int, int]]) -> dict[str, int]:
+    """Delete the duty records about generated rows; unbind the demo's landlord, employer and hotel accounts."""
+    deleted = {}
+    bindings = {"person_id": "person", "organisation_id": "employer", "lodging_id": "lodging"}
+    for field, name in bindings.items():
+        if name in spans:
+            low, high = spans[name]
+            bound = {f"{field}__gte": low, f"{field}__lte": high}
+            User.objects.filter(username__in=DUTY_USERNAMES, **bound).update(**{field: None})
+    for model in DUTY_ORDER:
+        where, params = _about_generated(model, spans)
+        if where:
+            cursor.execute(f'DELETE FROM "{model._meta.db_table}" WHERE {where}', params)  # noqa: S608
+            deleted[model._meta.model_name] = max(cursor.rowcount, 0)
+    return deleted
+
+
 @transaction.atomic
 def demo_reset() -> dict[str, int]:
     """Delete every generated row and the truth tables; offices, grids, accounts and divisions stay."""
     spans = demo_spans()
     deleted = {}
     with connection.cursor() as cursor:
-        for name in ("defect", "trueperson"):
+        for name in ("defect", "trueperson", "dutygap"):
             cursor.execute(f'DELETE FROM "{TABLES[name][0]._meta.db_table}"')  # noqa: S608
             deleted[name] = max(cursor.rowcount, 0)
+        deleted.update(_duties_delete(cursor, spans))
         stays = TABLES["stay"][0]._meta.db_table
         if "person" in spans:
             # Stays added later through the pages to generated people go with them.

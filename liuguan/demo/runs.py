@@ -20,7 +20,7 @@ from liuguan.accounts.roles import Role
 from liuguan.core.audit import SYSTEM, audit_record
 from liuguan.geo.models import Grid
 
-from .accounts import accounts_ensure, chain_find
+from .accounts import accounts_ensure, chain_find, duty_accounts_ensure
 from .defects import Rates
 from .generator import ProvinceGenerator, World
 from .geography import divisions_ensure, plan_build
@@ -80,6 +80,7 @@ def world_build(*, seed: int, persons: int, as_of: dt.date, ids: IdBlocks, run_i
         run_id=run_id,
         as_of=as_of,
         created={"offices_and_grids": offices.created, "accounts": created},
+        chain=chain,
     )
 
 
@@ -110,13 +111,15 @@ def demo_generate(
     world.run_id = run.pk
     writer = writer_for_connection()
     spans: dict[str, list[int]] = {}
+    generator = ProvinceGenerator(world, seed=seed, persons=persons, rates=rates, ids=ids)
+    # Employers' and hotels' responsibility agreements are written with them, before anyone lives here.
+    world.workplaces.rows.update(generator.duties.workplace_rows())
     counts: Counter = Counter({t: len(r) for t, r in world.workplaces.rows.items()})
     with transaction.atomic():
         writer.write(world.workplaces.rows)
         run.summary = {"ids": _extend_spans(spans, world.workplaces.rows)}
         run.save(update_fields=["summary"])
     setup_seconds = time.monotonic() - started
-    generator = ProvinceGenerator(world, seed=seed, persons=persons, rates=rates, ids=ids)
     defects: Counter = Counter()
     kind_at, registered_at = column("defect", "kind"), column("trueperson", "registered")
     father_at, mother_at = column("trueperson", "father_key"), column("trueperson", "mother_key")
@@ -141,10 +144,16 @@ def demo_generate(
             if progress:
                 progress(done, persons)
     people_seconds = time.monotonic() - people_started
+    duty_counts = generator.duties.counts
+    counts.update({k: v for k, v in duty_counts.items() if not k.startswith("gap_")})
+    duty_gaps = {k.removeprefix("gap_"): v for k, v in sorted(duty_counts.items()) if k.startswith("gap_")}
+    # Landlord, employer and hotel accounts are bound to what this run generated, so they come last.
+    world.created["accounts"] += duty_accounts_ensure(world.chain)
     summary = {
         "ids": spans,
         "counts": dict(counts),
         "defects": dict(defects),
+        "duty_gaps": duty_gaps,
         "offices_and_grids_created": world.created["offices_and_grids"],
         "accounts_created": world.created["accounts"],
         "deleted": deleted,
@@ -173,6 +182,7 @@ def demo_generate(
                 "deleted": deleted,
                 "counts": dict(counts),
                 "defects": dict(defects),
+                "duty_gaps": duty_gaps,
                 "accounts_created": world.created["accounts"],
             },
         )

@@ -11,19 +11,38 @@ from django.db import connection
 from django.db.models.fields import NOT_PROVIDED
 from psycopg.types.json import Jsonb
 
+from liuguan.compliance.models import (
+    DutyReport,
+    ForeignDocument,
+    ResponsibilityAgreement,
+    TenancyFiling,
+    TenancyTenant,
+)
 from liuguan.registry.models import Employer, House, Lodging, Person, Stay
 
-from .models import Defect, TruePerson
+from .models import Defect, DutyGap, TruePerson
 
 TABLES = {
     "employer": (
         Employer,
-        ("id", "name", "credit_code", "industry", "address", "community_id", "grid_id", "created_at"),
+        ("id", "name", "credit_code", "industry", "address", "community_id", "grid_id", "created_at", "staff_size"),
     ),
     "lodging": (Lodging, ("id", "name", "credit_code", "address", "community_id", "rooms", "created_at")),
     "house": (
         House,
-        ("id", "address", "community_id", "grid_id", "kind", "is_rented", "owner_name", "landlord_id", "created_at"),
+        (
+            "id",
+            "address",
+            "community_id",
+            "grid_id",
+            "kind",
+            "is_rented",
+            "owner_name",
+            "landlord_id",
+            "created_at",
+            "landlord_org_id",
+            "rooms",
+        ),
     ),
     "person": (
         Person,
@@ -71,6 +90,7 @@ TABLES = {
             "device_time",
             "lag_days",
             "late",
+            "lodging_id",
         ),
     ),
     "trueperson": (
@@ -103,9 +123,103 @@ TABLES = {
         ),
     ),
     "defect": (Defect, ("id", "run_id", "kind", "person_id", "stay_id", "true_key", "detail")),
+    # Housing and employment duties (duties.py): filings, reports, agreements, foreigners' documents, and the truth.
+    "filing": (
+        TenancyFiling,
+        (
+            "id",
+            "number",
+            "house_id",
+            "community_id",
+            "landlord_name",
+            "rooms",
+            "monthly_rent",
+            "starts_on",
+            "ends_on",
+            "end_reason",
+            "channel",
+            "filed_at",
+        ),
+    ),
+    "tenant": (TenancyTenant, ("id", "filing_id", "person_id", "stay_id")),
+    "report": (
+        DutyReport,
+        (
+            "id",
+            "channel",
+            "kind",
+            "community_id",
+            "house_id",
+            "employer_id",
+            "lodging_id",
+            "person_id",
+            "stay_id",
+            "room",
+            "occurred_on",
+            "reported_at",
+            "deadline_days",
+            "lag_days",
+            "late",
+            "outcome",
+            "source_ref",
+        ),
+    ),
+    "agreement": (
+        ResponsibilityAgreement,
+        (
+            "id",
+            "number",
+            "kind",
+            "template_id",
+            "community_id",
+            "house_id",
+            "lodging_id",
+            "employer_id",
+            "party_name",
+            "signatory",
+            "signed_on",
+            "starts_on",
+            "ends_on",
+            "renews_id",
+        ),
+    ),
+    "foreigndoc": (ForeignDocument, ("id", "person_id", "kind", "number", "expires_on", "channel", "recorded_at")),
+    "dutygap": (
+        DutyGap,
+        (
+            "id",
+            "run_id",
+            "kind",
+            "channel",
+            "person_id",
+            "stay_id",
+            "house_id",
+            "employer_id",
+            "lodging_id",
+            "report_id",
+            "agreement_id",
+            "detail",
+        ),
+    ),
 }
 # Referenced tables first, so the rows of one chunk are written in an order the foreign keys accept.
-WRITE_ORDER = ("employer", "lodging", "house", "person", "stay", "trueperson", "defect")
+WRITE_ORDER = (
+    "employer",
+    "lodging",
+    "house",
+    "person",
+    "stay",
+    "trueperson",
+    "defect",
+    "filing",
+    "tenant",
+    "report",
+    "agreement",
+    "foreigndoc",
+    "dutygap",
+)
+# Columns written as JSON (COPY needs them wrapped).
+JSON_COLUMNS = {"defect": "detail", "dutygap": "detail"}
 Reserve = Callable[[str, int], Sequence[int]]
 
 
@@ -224,8 +338,8 @@ class CopyWriter:
                     extra_names = [name for name, _value in self.extras[table]]
                     extra_values = tuple(value for _name, value in self.extras[table])
                     data = rows[table]
-                    if table == "defect":
-                        at = columns.index("detail")
+                    if table in JSON_COLUMNS:
+                        at = columns.index(JSON_COLUMNS[table])
                         data = [(*row[:at], Jsonb(row[at]), *row[at + 1 :]) for row in data]
                     sql = f'COPY "{model._meta.db_table}" ({", ".join([*columns, *extra_names])}) FROM STDIN'
                     with cursor.copy(sql) as copy:

@@ -56,10 +56,11 @@ def test_every_credit_code_validates_and_names_the_county_of_its_place(generate)
 def test_stays_are_in_communities_with_their_house_and_at_most_one_open_per_person(generate):
     generate(persons=1200)
     communities = set(Division.objects.filter(level=Level.COMMUNITY).values_list("code", flat=True))
-    stays = list(Stay.objects.select_related("house", "grid"))
+    stays = list(Stay.objects.select_related("house", "lodging", "grid"))
     assert {s.community_id for s in stays} <= communities
     for stay in stays:
-        assert stay.house.community_id == stay.community_id
+        # Hotel guests (duties.py) stay at a hotel instead of a house.
+        assert (stay.house or stay.lodging).community_id == stay.community_id
         assert stay.grid is None or stay.grid.community_id == stay.community_id
         assert stay.departed_on is None or stay.departed_on >= stay.arrived_on
         assert stay.registered_at.date() >= stay.arrived_on
@@ -143,7 +144,10 @@ def test_demo_accounts_exist_for_every_role_at_their_level(generate):
     users = {u.username: u for u in User.objects.select_related("division")}
     assert {u.role for u in users.values()} == set(Role.values)
     for user in users.values():
-        assert user.division.level in ROLE_LEVELS[Role(user.role)], user.username
+        if user.is_duty_holder:
+            assert user.division is None  # bound to a house, employer or hotel instead (test_duties.py)
+        else:
+            assert user.division.level in ROLE_LEVELS[Role(user.role)], user.username
         assert user.check_password(DEMO_PASSWORD)
     assert users["collector"].division.level == Level.COMMUNITY
     assert users["collector"].division_id.startswith(users["street"].division_id)
@@ -161,7 +165,7 @@ def test_a_run_leaves_one_audit_event_besides_the_accounts_and_the_chain_holds(g
     run = generate(persons=600)
     actions = Counter(AuditEvent.objects.values_list("action", flat=True))
     assert actions["demo.generate"] == 1
-    assert actions["user.create"] == 11
+    assert actions["user.create"] == 14
     event = AuditEvent.objects.get(action="demo.generate")
     assert event.object_id == str(run.pk) and event.changes["seed"] == 7
     assert event.changes["counts"]["person"] == Person.objects.count()
@@ -178,9 +182,13 @@ def test_reset_replaces_the_people_but_keeps_places_and_accounts(generate):
     generate(persons=300, seed=8, reset=True)
     assert DemoRun.objects.count() == 1
     assert TruePerson.objects.count() == 300
-    assert (
-        Person.objects.count()
-        == TruePerson.objects.filter(registered=True).count() + Defect.objects.filter(kind=DefectKind.DUPLICATE).count()
+    # Besides the registered real people and their duplicates: landlords and hotel guests (duties.py).
+    counts = DemoRun.objects.get().summary["counts"]
+    assert Person.objects.count() == (
+        TruePerson.objects.filter(registered=True).count()
+        + Defect.objects.filter(kind=DefectKind.DUPLICATE).count()
+        + counts["landlord"]
+        + counts["guest"]
     )
     assert House.objects.count() < 600
     assert offices <= set(Office.objects.values_list("pk", flat=True))

@@ -34,12 +34,21 @@ def test_chunks_come_one_at_a_time_with_the_requested_number_of_people(sichuan):
 @pytest.mark.django_db
 def test_rows_of_a_chunk_point_only_at_people_and_houses_of_it_or_earlier_chunks(sichuan):
     person_at, house_at = column("stay", "person_id"), column("stay", "house_id")
-    people, houses = set(), set()
+    people, houses, stays, filings = set(), set(), set(), set()
     for chunk in _generator(600).chunks(97):
         people |= {row[0] for row in chunk.rows["person"]}
         houses |= {row[0] for row in chunk.rows["house"]}
+        stays |= {row[0] for row in chunk.rows["stay"]}
+        filings |= {row[0] for row in chunk.rows["filing"]}
         assert {row[person_at] for row in chunk.rows["stay"]} <= people
-        assert {row[house_at] for row in chunk.rows["stay"]} <= houses
+        # Hotel guests' stays name a hotel (written up front) instead of a house.
+        assert {row[house_at] for row in chunk.rows["stay"]} - {None} <= houses
+        # Landlords, tenants and reports: people, stays and filings of this chunk or earlier ones.
+        assert {row[column("house", "landlord_id")] for row in chunk.rows["house"]} - {None} <= people
+        assert {row[column("tenant", "filing_id")] for row in chunk.rows["tenant"]} <= filings
+        assert {row[column("tenant", "stay_id")] for row in chunk.rows["tenant"]} <= stays
+        assert {row[column("report", "person_id")] for row in chunk.rows["report"]} <= people
+        assert {row[column("report", "stay_id")] for row in chunk.rows["report"]} <= stays
 
 
 @pytest.mark.django_db

@@ -104,14 +104,27 @@ class Command(BaseCommand):
             ("employer", "employers"),
             ("lodging", "lodgings"),
             ("defect", "defects"),
+            ("landlord", "landlords (people)"),
+            ("filing", "filed tenancies"),
+            ("tenant", "  tenants named in them"),
+            ("report", "landlord/employer/hotel reports"),
+            ("guest", "  of them hotel guests"),
+            ("agreement", "responsibility agreements"),
+            ("foreigndoc", "foreigners' documents"),
         )
         for key, label in labels:
             self.stdout.write(f"  {label:<32} {counts.get(key, 0):>10,}")
         for kind in sorted(defects):
             self.stdout.write(f"  defect {kind:<25} {defects[kind]:>10,}")
+        for kind, n in summary.get("duty_gaps", {}).items():
+            self.stdout.write(f"  gap {kind:<28} {n:>10,}")
         self.stdout.write(f"  offices and grids created        {summary['offices_and_grids_created']:>10,}")
         if summary["accounts_created"]:
             self.stdout.write(f"accounts created: {', '.join(summary['accounts_created'])} (password {DEMO_PASSWORD})")
+        self.stdout.write(
+            "landlord, employer and hotel logins: landlord, employer, hotel; "
+            "score breach detection with `manage.py score_duty_detection`"
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"done in {seconds['total']:.1f} s (setup {seconds['setup']:.1f} s, people {seconds['people']:.1f} s)"
