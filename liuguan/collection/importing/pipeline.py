@@ -273,6 +273,8 @@ class BatchRun:
             self.batch = batch
 
     def _finish_in_transaction(self) -> None:
+        from liuguan.compliance.tasks import recompute_tiers_after_import_task
+
         batch = self._locked()
         batch.status = ImportBatch.Status.DONE
         batch.phase = ""
@@ -294,6 +296,9 @@ class BatchRun:
                 "people_created": batch.people_created,
             },
         )
+        if batch.accepted:
+            # Classified management: the new stays change their people's tiers; worked out in the background.
+            transaction.on_commit(lambda pk=batch.pk: recompute_tiers_after_import_task.enqueue(pk))
         self.batch = batch
 
     def finish(self) -> None:

@@ -201,7 +201,21 @@ class Table:
         if not self.tail_text:
             self.tail_text = "".join("\t" + copy_text(v) for v in self.tail) + "\n"
         tail = self.tail_text
-        return "".join("\t".join(map(copy_text, row)) + tail for row in rows).encode()
+        tabs = len(self.columns) - len(self.tail) - 1
+        lines = []
+        for row in rows:
+            # Most values are plain strings with nothing to escape: join them as they are, then check the line
+            # once; a row where something needs escaping (a tab, newline or backslash) is done value by value.
+            line = "\t".join(
+                [
+                    v if type(v) is str else "\\N" if v is None else str(v) if type(v) is int else copy_text(v)  # noqa: E721
+                    for v in row
+                ]
+            )
+            if line.count("\t") != tabs or "\n" in line or "\r" in line or "\\" in line:
+                line = "\t".join(map(copy_text, row))
+            lines.append(line)
+        return (tail.join(lines) + tail).encode() if lines else b""
 
     def insert(self, rows: list[tuple], rendered: bytes | None = None) -> None:
         """Rows are (id, *per_row values); the constant tail is added here. `rendered` is `render(rows)`."""

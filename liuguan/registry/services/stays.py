@@ -121,6 +121,13 @@ def _places_check(actor, community, house_id, employer_id, problems) -> tuple[Ho
     return house, employer
 
 
+def tiers_refresh(person_ids, *, actor) -> None:
+    """A stay began, ended or changed: the people's tiers (classified management) are worked out again."""
+    from liuguan.compliance.classification import tiers_recompute
+
+    tiers_recompute(person_ids, actor=actor)
+
+
 def _create_stay(*, actor, person: Person, values: dict, community: Division, source: str) -> Stay:
     registered_at = timezone.now()
     lateness = PolicyTable().lateness(community.code, values["arrived_on"], registered_at)
@@ -151,6 +158,7 @@ def _create_stay(*, actor, person: Person, values: dict, community: Division, so
         source=source,
         changes={"person": person.pk, "community": community.code, **values},
     )
+    tiers_refresh([person.pk], actor=actor)
     return stay
 
 
@@ -196,6 +204,7 @@ def stay_depart(*, actor, stay_id: int, departed_on: dt.date, destination: str =
         source=source,
         changes=diff(before, {"departed_on": stay.departed_on, "destination": stay.destination}),
     )
+    tiers_refresh([stay.person_id], actor=actor)
     return stay
 
 
@@ -260,4 +269,6 @@ def stay_update(
     field_changes_record(
         actor=actor, obj=stay, changes=changes, channel=channel, device_time=device_time, audit_event=event
     )
+    if "employer_id" in changes:
+        tiers_refresh([stay.person_id], actor=actor)
     return stay

@@ -33,7 +33,8 @@ def test_register_reads_birth_date_sex_and_hukou_from_the_id(users):
     assert (person.name_pinyin, person.name_initials) == ("zengxiaoming", "zxm")
     assert done.stay.community_id == IN_COMMUNITY and done.stay.collector == users[Role.COLLECTOR]
     actions = list(AuditEvent.objects.values_list("action", flat=True))
-    assert actions == ["person.register", "stay.register"] and audit_verify().ok
+    # The new stay is a fact of the classified management: the tier is worked out in the same transaction.
+    assert actions == ["person.register", "stay.register", "tier.recompute"] and audit_verify().ok
 
 
 def test_legacy_15_digit_number_is_converted(users):
