@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -255,7 +255,7 @@ def stays_import(
     if processes is None:
         processes = default_processes() if (opened.estimated_rows or 0) >= PARALLEL_MIN_ROWS else 0
     # Workers are forked before the writer thread starts: a fork copies only the thread that calls it.
-    pool = ValidationPool(validator, processes) if processes else None
+    pool = ValidationPool(validator, processes, render=connection.vendor == "postgresql") if processes else None
     try:
         run.run(lambda after: checked_file_rows(opened, validator, after_row=after, chunk_size=chunk_size, pool=pool))
     except Superseded:

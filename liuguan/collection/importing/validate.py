@@ -53,6 +53,10 @@ class CheckedRow:
     problems: list[RowProblem] = field(default_factory=list)
     # (document type, number as registered) when the number itself is valid: the key of the in-file check.
     document: tuple[str, str] | None = None
+    # For PostgreSQL, a validation worker renders a valid row's values in COPY's text format (all but the ids,
+    # the stay's lateness and its source reference); `person` and `stay` then hold only what the writer looks at.
+    person_copy: str | None = None
+    stay_copy: str | None = None
 
     @property
     def rejected(self) -> bool:

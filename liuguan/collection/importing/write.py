@@ -8,6 +8,7 @@ fail as a whole, and the caller retries it.
 """
 
 import datetime as dt
+import functools
 import threading
 from collections import deque
 from dataclasses import dataclass, field
@@ -201,25 +202,22 @@ class Table:
         if not self.tail_text:
             self.tail_text = "".join("\t" + copy_text(v) for v in self.tail) + "\n"
         tail = self.tail_text
-        tabs = len(self.columns) - len(self.tail) - 1
-        lines = []
-        for row in rows:
-            # Most values are plain strings with nothing to escape: join them as they are, then check the line
-            # once; a row where something needs escaping (a tab, newline or backslash) is done value by value.
-            line = "\t".join(
-                [
-                    v if type(v) is str else "\\N" if v is None else str(v) if type(v) is int else copy_text(v)  # noqa: E721
-                    for v in row
-                ]
-            )
-            if line.count("\t") != tabs or "\n" in line or "\r" in line or "\\" in line:
-                line = "\t".join(map(copy_text, row))
-            lines.append(line)
+        lines = [_copy_line(row) for row in rows]
+        return (tail.join(lines) + tail).encode() if lines else b""
+
+    def render_lines(self, lines: list[str]) -> bytes:
+        """Lines already in COPY's text format (without the constant tail), as `insert` sends them."""
+        if not self.tail_text:
+            self.tail_text = "".join("\t" + copy_text(v) for v in self.tail) + "\n"
+        tail = self.tail_text
         return (tail.join(lines) + tail).encode() if lines else b""
 
     def insert(self, rows: list[tuple], rendered: bytes | None = None) -> None:
-        """Rows are (id, *per_row values); the constant tail is added here. `rendered` is `render(rows)`."""
-        if not rows:
+        """Rows are (id, *per_row values); the constant tail is added here.
+
+        `rendered` is `render(rows)`, or the rows rendered by the validation worker (then `rows` may be empty).
+        """
+        if not rows and not rendered:
             return
         tail = self.tail
         names = ", ".join(f'"{c}"' for c in self.columns)
@@ -292,6 +290,45 @@ def _analyze() -> None:
         connection.close()
 
 
+@functools.cache
+def person_columns() -> tuple[str, ...]:
+    """The person columns an import writes, in COPY order (after the id)."""
+    fields = {f.attname for f in Person._meta.concrete_fields}
+    return tuple(c for c in PERSON_COLUMNS if c in fields)
+
+
+def _copy_line(values) -> str:
+    line = "\t".join(
+        [v if type(v) is str else "\\N" if v is None else str(v) if type(v) is int else copy_text(v) for v in values]  # noqa: E721
+    )
+    if line.count("\t") != len(values) - 1 or "\n" in line or "\r" in line or "\\" in line:
+        line = "\t".join(map(copy_text, values))
+    return line
+
+
+def person_copy_text(person: dict) -> str:
+    """A checked person's values in COPY's text format, as `ChunkWriter` writes them after the id."""
+    return _copy_line([person[c] for c in person_columns()])
+
+
+def stay_copy_text(row: CheckedRow) -> str:
+    """A checked stay's values from its community to its device time (STAY_COLUMNS[1:9]) in COPY's text format."""
+    values = row.stay
+    house, employer = values.get("house"), values.get("employer")
+    return _copy_line(
+        [
+            row.community_code,
+            values.get("grid_id"),
+            house.pk if house else None,
+            employer.pk if employer else None,
+            values["address"],
+            values["reason"],
+            values["arrived_on"],
+            values.get("device_time"),
+        ]
+    )
+
+
 class ChunkWriter:
     """Writes chunks for one batch and one actor; the caller holds the transaction."""
 
@@ -316,7 +353,7 @@ class ChunkWriter:
         person_constants = {"created_at": registered_at, "updated_at": registered_at, "created_by_id": actor_id}
         if "source_channel" in fields:
             person_constants["source_channel"] = SourceChannel.IMPORT
-        people = Table(Person, [c for c in PERSON_COLUMNS if c in fields], person_constants)
+        people = Table(Person, list(person_columns()), person_constants)
         stays = Table(
             Stay,
             STAY_COLUMNS,
@@ -433,7 +470,7 @@ class ChunkWriter:
         prepared = self._build(rows, sizes, outcome, new_people, new_stays, status)
         if ahead:
             self._remember(new_people, prepared.person_ids)
-            if connection.vendor == "postgresql":
+            if connection.vendor == "postgresql" and prepared.people_copy is None:
                 prepared.people_copy = self.people.render(prepared.person_rows)
                 prepared.stays_copy = self.stays.render(prepared.stay_rows)
         return prepared
@@ -542,10 +579,13 @@ class ChunkWriter:
         stay_ids = stays.reserve_ids(len(new_stays))
         getter = itemgetter(*people.per_row)
         id_of_row = {}
-        person_rows = []
+        person_rows, person_lines, stay_lines = [], [], []
         for pk, row in zip(person_ids, new_people, strict=True):
             id_of_row[row.row_number] = pk
-            person_rows.append((pk, *getter(row.person)))
+            if row.person_copy is not None:
+                person_lines.append(f"{pk}\t{row.person_copy}")
+            else:
+                person_rows.append((pk, *getter(row.person)))
         stay_rows = []
         batch_id = self.batch.pk
         lateness = self.policy.lateness
@@ -553,6 +593,13 @@ class ChunkWriter:
             person_id = person_id or id_of_row[row.row_number]
             values = row.stay
             late = lateness(row.community_code, values["arrived_on"], registered_at)
+            status[row.row_number] = (ACCEPTED, person_id, pk)
+            if row.stay_copy is not None:
+                stay_lines.append(
+                    f"{pk}\t{person_id}\t{row.stay_copy}\t{late.lag_days}\t{'t' if late.late else 'f'}\t"
+                    f"import:{batch_id}:{row.row_number}"
+                )
+                continue
             house, employer = values.get("house"), values.get("employer")
             stay_rows.append(
                 (
@@ -571,8 +618,14 @@ class ChunkWriter:
                     f"import:{batch_id}:{row.row_number}",
                 )
             )
-            status[row.row_number] = (ACCEPTED, person_id, pk)
-        return Prepared(rows, sizes, outcome, status, person_ids, stay_ids, person_rows, stay_rows)
+        prepared = Prepared(rows, sizes, outcome, status, person_ids, stay_ids, person_rows, stay_rows)
+        if person_lines or stay_lines:
+            # Rows rendered by the validation worker: only the ids and the lateness were added here.
+            if person_rows or stay_rows:
+                raise ValueError("a chunk mixes rendered and unrendered rows")
+            prepared.people_copy = people.render_lines(person_lines)
+            prepared.stays_copy = self.stays.render_lines(stay_lines)
+        return prepared
 
     def _record(self, rows, status, outcome, results) -> None:
         keep = []
