@@ -314,6 +314,61 @@ def _person_resolve(*, actor, checked: CheckedReport, channel: str, community_co
     return record
 
 
+@dataclass
+class Decision:
+    """What a report does to the register: its outcome, the stay it concerns, the fields that differ, and whether
+    a stay is to be created or closed; `problem` when the report cannot be taken.
+    """
+
+    outcome: str | None
+    stay: Stay | None = None
+    found: list = field(default_factory=list)
+    create: bool = False
+    close: bool = False
+    problem: FieldProblem | None = None
+
+
+def report_decide(
+    *, kind: str, channel: str, place, occurred_on: dt.date, open_stay: Stay | None, last_closed: Stay | None
+) -> Decision:
+    """The rule of a report against the register, for single reports and hotels' batches alike.
+
+    Arrival: no open stay in the community → a new stay; an open one → the same facts corroborate it, others
+    are disagreements. Departure: the open stay at this place ends; an open stay elsewhere in the community, or
+    a closed one on another date, is a disagreement; no stay at all cannot be reported (arrival first).
+    """
+    if kind == ReportKind.ARRIVAL:
+        if open_stay is None:
+            return Decision(ReportOutcome.CREATED, create=True)
+        found = differences(open_stay, channel, place, occurred_on)
+        return Decision(ReportOutcome.DISAGREED if found else ReportOutcome.CORROBORATED, open_stay, found)
+    name = PLACE_FIELD[channel]
+    if open_stay is not None and getattr(open_stay, f"{name}_id") == place.pk:
+        if occurred_on < open_stay.arrived_on:
+            return Decision(
+                None,
+                problem=FieldProblem(
+                    "occurred_on", "stay.departed_before_arrival", _("The date is before the arrival date")
+                ),
+            )
+        return Decision(ReportOutcome.DEPARTED, open_stay, close=True)
+    if open_stay is not None:
+        # The register has them living here, but not at this place: the officer decides.
+        found = [(name, getattr(open_stay, f"{name}_id"), place.pk), ("departed_on", None, occurred_on.isoformat())]
+        return Decision(ReportOutcome.DISAGREED, open_stay, found)
+    if last_closed is None:
+        return Decision(
+            None,
+            problem=FieldProblem(
+                "person", "duty.no_stay", _("The register has no stay of this person here; report the arrival first")
+            ),
+        )
+    if last_closed.departed_on == occurred_on:
+        return Decision(ReportOutcome.CORROBORATED, last_closed)
+    found = [("departed_on", last_closed.departed_on.isoformat(), occurred_on.isoformat())]
+    return Decision(ReportOutcome.DISAGREED, last_closed, found)
+
+
 def stay_close(*, actor, stay: Stay, departed_on: dt.date, destination: str, source: str) -> Stay:
     """End a stay on a date (kept as history, never deleted), with the same audit event as a departure."""
     departed_on = max(departed_on, stay.arrived_on)
@@ -386,66 +441,26 @@ def duty_report(
     )
     stays = Stay.objects.select_for_update().filter(person=person, community=community)
     open_stay = stays.filter(departed_on__isnull=True).first()
-    found: list[tuple[str, object, object]] = []
-    stay = None
-    if checked.kind == ReportKind.ARRIVAL:
-        if open_stay is None:
-            stay = _create_stay(
-                actor=actor,
-                person=person,
-                values=place_values(channel, place, checked),
-                community=community,
-                source=source,
-            )
-            outcome = ReportOutcome.CREATED
-        else:
-            stay = open_stay
-            found = differences(stay, channel, place, checked.occurred_on)
-            outcome = ReportOutcome.DISAGREED if found else ReportOutcome.CORROBORATED
-    else:
-        name = PLACE_FIELD[channel]
-        if open_stay is not None and getattr(open_stay, f"{name}_id") == place.pk:
-            if checked.occurred_on < open_stay.arrived_on:
-                raise InvalidInput(
-                    [
-                        FieldProblem(
-                            "occurred_on", "stay.departed_before_arrival", _("The date is before the arrival date")
-                        )
-                    ]
-                )
-            stay = stay_close(
-                actor=actor,
-                stay=open_stay,
-                departed_on=checked.occurred_on,
-                destination=checked.destination,
-                source=source,
-            )
-            outcome = ReportOutcome.DEPARTED
-        elif open_stay is not None:
-            # The register has them living here, but not at this place: the officer decides.
-            stay = open_stay
-            found = [
-                (name, getattr(open_stay, f"{name}_id"), place.pk),
-                ("departed_on", None, checked.occurred_on.isoformat()),
-            ]
-            outcome = ReportOutcome.DISAGREED
-        else:
-            stay = stays.order_by("-departed_on", "-id").first()
-            if stay is None:
-                raise InvalidInput(
-                    [
-                        FieldProblem(
-                            "person",
-                            "duty.no_stay",
-                            _("The register has no stay of this person here; report the arrival first"),
-                        )
-                    ]
-                )
-            if stay.departed_on == checked.occurred_on:
-                outcome = ReportOutcome.CORROBORATED
-            else:
-                found = [("departed_on", stay.departed_on.isoformat(), checked.occurred_on.isoformat())]
-                outcome = ReportOutcome.DISAGREED
+    last_closed = None if open_stay else stays.order_by("-departed_on", "-id").first()
+    decision = report_decide(
+        kind=checked.kind,
+        channel=channel,
+        place=place,
+        occurred_on=checked.occurred_on,
+        open_stay=open_stay,
+        last_closed=last_closed,
+    )
+    if decision.problem is not None:
+        raise InvalidInput([decision.problem])
+    outcome, stay, found = decision.outcome, decision.stay, decision.found
+    if decision.create:
+        stay = _create_stay(
+            actor=actor, person=person, values=place_values(channel, place, checked), community=community, source=source
+        )
+    elif decision.close:
+        stay = stay_close(
+            actor=actor, stay=stay, departed_on=checked.occurred_on, destination=checked.destination, source=source
+        )
     record = DutyReport.objects.create(
         channel=channel,
         kind=checked.kind,
@@ -746,59 +761,39 @@ def _guests_chunk_write(*, actor, lodging, chunk, deadlines, registration, sourc
             person = Person(created_by=actor, source_channel=DutyChannel.HOTEL, **c.person_values)
             people[key] = person
             new_people.append(person)
-        found: list = []
-        stay = open_stay.get(key)
-        if c.kind == ReportKind.ARRIVAL:
-            if stay is None:
-                values = place_values(DutyChannel.HOTEL, lodging, c)
-                lateness = registration.lateness(community.code, c.occurred_on, now)
-                stay = Stay(
-                    person=person,
-                    community=community,
-                    collector=actor,
-                    registered_at=now,
-                    lag_days=lateness.lag_days,
-                    late=lateness.late,
-                    **values,
-                )
-                new_stays.append(stay)
-                open_stay[key] = stay
-                outcome = ReportOutcome.CREATED
-            else:
-                found = differences(stay, DutyChannel.HOTEL, lodging, c.occurred_on)
-                outcome = ReportOutcome.DISAGREED if found else ReportOutcome.CORROBORATED
-        elif stay is not None and stay.lodging_id == lodging.pk:
-            if c.occurred_on < stay.arrived_on:
-                problem = FieldProblem(
-                    "occurred_on", "stay.departed_before_arrival", _("The date is before the arrival date")
-                )
-                outcomes.append((index, REJECTED, key, None, None, [problem]))
-                continue
+        decision = report_decide(
+            kind=c.kind,
+            channel=DutyChannel.HOTEL,
+            place=lodging,
+            occurred_on=c.occurred_on,
+            open_stay=open_stay.get(key),
+            last_closed=None if key in open_stay else last_closed.get(key),
+        )
+        if decision.problem is not None:
+            outcomes.append((index, REJECTED, key, None, None, [decision.problem]))
+            continue
+        outcome, stay, found = decision.outcome, decision.stay, decision.found
+        if decision.create:
+            values = place_values(DutyChannel.HOTEL, lodging, c)
+            lateness = registration.lateness(community.code, c.occurred_on, now)
+            stay = Stay(
+                person=person,
+                community=community,
+                collector=actor,
+                registered_at=now,
+                lag_days=lateness.lag_days,
+                late=lateness.late,
+                **values,
+            )
+            new_stays.append(stay)
+            open_stay[key] = stay
+        elif decision.close:
             stay.departed_on = c.occurred_on
             stay.destination = c.destination
             if stay.pk is not None:
                 closed[stay.pk] = stay
             del open_stay[key]
             last_closed[key] = stay
-            outcome = ReportOutcome.DEPARTED
-        elif stay is not None:
-            found = [("lodging", stay.lodging_id, lodging.pk), ("departed_on", None, c.occurred_on.isoformat())]
-            outcome = ReportOutcome.DISAGREED
-        else:
-            stay = last_closed.get(key)
-            if stay is None:
-                problem = FieldProblem(
-                    "person",
-                    "duty.no_stay",
-                    _("The register has no stay of this person here; report the arrival first"),
-                )
-                outcomes.append((index, REJECTED, key, None, None, [problem]))
-                continue
-            if stay.departed_on == c.occurred_on:
-                outcome = ReportOutcome.CORROBORATED
-            else:
-                found = [("departed_on", stay.departed_on.isoformat(), c.occurred_on.isoformat())]
-                outcome = ReportOutcome.DISAGREED
         deadline, lag, late = deadlines.lateness(community.code, DutyChannel.HOTEL, c.occurred_on, now)
         report = DutyReport(
             channel=DutyChannel.HOTEL,

@@ -119,3 +119,14 @@ def test_the_officer_index_counts_what_needs_attention(station):
     page = login(station).get("/compliance/").content.decode()
     assert 'data-testid="open-disagreements"' in page
     assert "/compliance/" in login(station).get("/system/registry/").content.decode()
+
+
+def test_a_rental_house_page_leads_to_filing_and_agreement(house_a, station, users):
+    from liuguan.accounts.roles import Role
+
+    page = login(station).get(f"/registry/houses/{house_a.pk}/").content.decode()
+    assert f"/compliance/tenancies/new/?house={house_a.pk}" in page
+    assert f"/compliance/agreements/new/?kind=landlord&amp;party_id={house_a.pk}" in page
+    # A grid worker may look at the house but neither files tenancies nor signs agreements from a desk.
+    grid = login(users[Role.GRID_WORKER]).get(f"/registry/houses/{house_a.pk}/").content.decode()
+    assert "/compliance/agreements/new/" not in grid
