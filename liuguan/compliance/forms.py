@@ -68,7 +68,7 @@ class FilingForm(forms.Form):
     house_id = forms.TypedChoiceField(label=_("House"), coerce=int)
     starts_on = forms.DateField(label=_("Start of the lease"), **DATE)
     ends_on = forms.DateField(label=_("End of the lease"), **DATE)
-    rooms = forms.CharField(label=_("Rooms"), max_length=100, required=False)
+    rooms = forms.CharField(label=_("Rooms let"), max_length=100, required=False)
     monthly_rent = forms.DecimalField(label=_("Monthly rent (yuan)"), required=False, min_value=0, decimal_places=2)
     person_ids = forms.CharField(
         label=_("Tenants on the register"),

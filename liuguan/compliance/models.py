@@ -60,7 +60,7 @@ class TenancyFiling(CommunityScoped):
         "geo.Division", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
     )
     landlord_name = models.CharField(_("landlord"), max_length=150)
-    rooms = models.CharField(_("rooms"), max_length=100, blank=True)
+    rooms = models.CharField(_("rooms let"), max_length=100, blank=True)
     monthly_rent = models.DecimalField(_("monthly rent (yuan)"), max_digits=10, decimal_places=2, null=True, blank=True)
     starts_on = models.DateField(_("start of the lease"))
     ends_on = models.DateField(_("end of the lease"))
