@@ -5,7 +5,10 @@ benchmark's raw COPY. Keys are handed out before rows are written (a stay names 
 blocks reserved in the table's sequence on PostgreSQL and counted on from the highest key on SQLite.
 """
 
+import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Sequence
+from decimal import Decimal
 
 from django.db import connection
 from django.db.models.fields import NOT_PROVIDED
@@ -309,20 +312,6 @@ def reserve_for_connection() -> Reserve:
     return postgres_reserve() if connection.vendor == "postgresql" else sqlite_reserve()
 
 
-class OrmWriter:
-    """bulk_create in batches: what SQLite (and any database without COPY) gets."""
-
-    def __init__(self, batch_size: int = 500):
-        self.batch_size = batch_size
-
-    def write(self, rows: dict[str, list]) -> None:
-        for table in WRITE_ORDER:
-            if rows.get(table):
-                model, columns = TABLES[table]
-                objs = [model(**dict(zip(columns, row, strict=True))) for row in rows[table]]
-                model.objects.bulk_create(objs, batch_size=self.batch_size)
-
-
 class CopyWriter:
     """COPY ... FROM STDIN through psycopg: the fastest way rows get into PostgreSQL."""
 
@@ -351,5 +340,38 @@ class CopyWriter:
                                 copy.write_row(row)
 
 
+class SqliteWriter:
+    """executemany of plain tuples: SQLite without building a model instance per row (a third of the demo's time)."""
+
+    def __init__(self):
+        self.extras = {table: defaulted(table) for table in TABLES}
+        ops = connection.ops
+        self.adapt = {
+            dt.datetime: ops.adapt_datetimefield_value,
+            dt.date: ops.adapt_datefield_value,
+            Decimal: str,
+            bool: int,
+            dict: json.dumps,
+            list: json.dumps,
+        }
+
+    def _row(self, row: tuple, extra: tuple) -> tuple:
+        adapt = self.adapt
+        return tuple(adapt[type(v)](v) if type(v) in adapt else v for v in (*row, *extra))
+
+    def write(self, rows: dict[str, list]) -> None:
+        with connection.cursor() as cursor:
+            for table in WRITE_ORDER:
+                if rows.get(table):
+                    model, columns = TABLES[table]
+                    names = [*columns, *(name for name, _value in self.extras[table])]
+                    extra = tuple(value for _name, value in self.extras[table])
+                    marks = ", ".join(["%s"] * len(names))
+                    cursor.executemany(
+                        f'INSERT INTO "{model._meta.db_table}" ({", ".join(names)}) VALUES ({marks})',  # noqa: S608
+                        [self._row(row, extra) for row in rows[table]],
+                    )
+
+
 def writer_for_connection():
-    return CopyWriter() if connection.vendor == "postgresql" else OrmWriter()
+    return CopyWriter() if connection.vendor == "postgresql" else SqliteWriter()
