@@ -13,6 +13,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from liuguan.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from liuguan.core.permissions import declared_permission
+from liuguan.exchange.hub import RateLimited
 
 
 class TokenAuth(HttpBearer):
@@ -84,6 +85,13 @@ def _conflict(request, exc: Conflict):
         body["existing_id"] = exc.existing_id
     body.update(getattr(exc, "extra", {}))
     return api.create_response(request, body, status=409)
+
+
+@api.exception_handler(RateLimited)
+def _rate_limited(request, exc: RateLimited):
+    response = api.create_response(request, {"detail": str(exc), "rule": "exchange.rate_limit"}, status=429)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _register_routers():

@@ -54,6 +54,13 @@ PERMISSIONS: dict[str, set[Role]] = {
     "breach.record": FIELD | DESK | {Role.POLICE},
     "classification.manage": {Role.CITY_OFFICER, Role.PROVINCE_ADMIN},
     "foreigner.view": OFFICERS | {Role.POLICE},
+    # Department exchange (the hub): what a department sees is further bounded by its grants.
+    "exchange.admin": {Role.PROVINCE_ADMIN, Role.CITY_OFFICER},
+    "exchange.use": {Role.DEPARTMENT_USER},
+    "exchange.log": {Role.DEPARTMENT_USER, Role.AUDITOR, Role.PROVINCE_ADMIN},
+    "bulletin.issue": {Role.POLICE},
+    "bulletin.view": {Role.POLICE},
+    "offence.notify": {Role.POLICE},
 }
 
 # The level of division each role is normally bound to; used by the demo and to check new accounts.
