@@ -100,6 +100,9 @@ def _register_routers():
     from liuguan.compliance.api import router as compliance_router
     from liuguan.compliance.api_agreements import router as agreements_router
     from liuguan.core.api import router as core_router
+    from liuguan.exchange.api import router as exchange_router
+    from liuguan.exchange.api_feeds import router as feeds_router
+    from liuguan.exchange.api_police import router as police_router
     from liuguan.geo.api import router as geo_router
     from liuguan.registry.api import router as registry_router
     from liuguan.registry.api_places import router as places_router
@@ -112,6 +115,9 @@ def _register_routers():
     api.add_router("/collection", collection_router)
     api.add_router("/compliance", compliance_router)
     api.add_router("/compliance", agreements_router)
+    api.add_router("/exchange", exchange_router)
+    api.add_router("/exchange", feeds_router)
+    api.add_router("/exchange", police_router)
 
 
 def api_operations(ninja_api: NinjaAPI):

@@ -163,6 +163,8 @@ LIUGUAN_SCHEDULE = {
     "detect_breaches": {"task": "liuguan.compliance.tasks.detect_breaches_task", "cron": "10 2 * * *"},
     "agreement_reminders": {"task": "liuguan.compliance.tasks.agreement_reminders_task", "cron": "20 2 * * *"},
     "recompute_tiers": {"task": "liuguan.compliance.tasks.recompute_tiers_task", "cron": "30 2 * * *"},
+    "webhooks": {"task": "liuguan.exchange.tasks.webhooks_run_task", "cron": "* * * * *"},
+    "bulletins_sweep": {"task": "liuguan.exchange.tasks_police.bulletins_sweep_task", "cron": "*/5 * * * *"},
 }
 
 NINJA_PAGINATION_PER_PAGE = 50

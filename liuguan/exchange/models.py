@@ -156,6 +156,7 @@ class Delivery(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=300, blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
 
@@ -246,7 +247,7 @@ class Bulletin(models.Model):
     issued_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
     # The issuing unit's area: its police see the hits.
     unit = models.ForeignKey("geo.Division", verbose_name=_("issuing unit"), on_delete=models.PROTECT, related_name="+")
-    reason = models.CharField(_("reason"), max_length=300)
+    reason = models.CharField(_("grounds"), max_length=300)
     doc_type = models.CharField(_("document type"), max_length=16, blank=True)
     doc_number = models.CharField(_("document number"), max_length=32, blank=True, db_index=True)
     name = models.CharField(_("name"), max_length=60, blank=True)
@@ -270,7 +271,7 @@ class Bulletin(models.Model):
         from liuguan.core.scoping import NOTHING, jurisdiction
 
         code = jurisdiction(user)
-        return NOTHING if code is None else models.Q(unit_id__startswith=code)
+        return NOTHING if code is None else models.Q(unit__code__startswith=code)
 
 
 class BulletinHit(CommunityScoped):
@@ -338,4 +339,4 @@ class OffenceNotice(models.Model):
         code = jurisdiction(user)
         if code is None:
             return NOTHING
-        return models.Q(issuing_unit_id__startswith=code) | models.Q(hukou_area_id__startswith=code)
+        return models.Q(issuing_unit__code__startswith=code) | models.Q(hukou_area__code__startswith=code)

@@ -10,6 +10,8 @@ from liuguan.compliance.selectors_agreements import person_tier
 from liuguan.core.errors import Conflict, InvalidInput, NotFound
 from liuguan.core.identity import DocumentError, parse_document, rule_message
 from liuguan.core.permissions import page
+from liuguan.exchange.selectors import person_lookups
+from liuguan.exchange.selectors_police import person_facts
 
 from . import services
 from .access import access_person_by_id
@@ -54,6 +56,8 @@ def detail(request, person_id):
             "change_form": StayChangeForm(),
             "field_history": field_history(user=request.user, person=person),
             "tier": person_tier(user=request.user, person=person),
+            "exchange_lookups": person_lookups(person=person),
+            "department_facts": person_facts(user=request.user, person=person),
         },
     )
 

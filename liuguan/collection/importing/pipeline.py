@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 
 from liuguan.core.audit import audit_record
 from liuguan.core.scoping import scoped
+from liuguan.exchange.services.police import bulletins_match
 from liuguan.geo.models import Division, Level
 
 from ..models import ImportBatch, ImportRow
@@ -365,6 +366,8 @@ class BatchRun:
                 prepared = None
                 for row, size in zip(chunk, sizes, strict=True):
                     del row.problems[size:]
+        # One small query per chunk while no assist-investigation bulletin is in force.
+        bulletins_match(stay_ids=outcome.stays, actor=self.actor, source="import")
         writer.refresh_statistics(len(outcome.people))
         if self.collect:
             self.results.extend(outcome.results)

@@ -16,7 +16,7 @@ from ..codes import ETHNICITIES, DocType, Education, Marital, Sex, SourceChannel
 from ..duplicates import Candidate, likely_duplicates
 from ..history import field_changes_record
 from ..models import DuplicateReview, Person, Stay
-from .stays import StayInput, _create_stay, stay_check
+from .stays import StayInput, _create_stay, bulletins_refresh, stay_check
 
 ETHNICITY_CODES = {code for code, _name in ETHNICITIES}
 # Django recomputes `.values` on every access; these checks run for every imported row.
@@ -376,4 +376,5 @@ def person_update_contact(
     field_changes_record(
         actor=actor, obj=person, changes=changes, channel=channel, device_time=device_time, audit_event=event
     )
+    bulletins_refresh([person.pk], actor=actor, source=source)
     return person

@@ -128,6 +128,13 @@ def tiers_refresh(person_ids, *, actor) -> None:
     tiers_recompute(person_ids, actor=actor)
 
 
+def bulletins_refresh(person_ids, *, actor, source: str) -> None:
+    """A registration began or changed: the assist-investigation bulletins in force are matched against it."""
+    from liuguan.exchange.services.police import bulletins_match
+
+    bulletins_match(person_ids, actor=actor, source=source)
+
+
 def _create_stay(*, actor, person: Person, values: dict, community: Division, source: str) -> Stay:
     registered_at = timezone.now()
     lateness = PolicyTable().lateness(community.code, values["arrived_on"], registered_at)
@@ -159,6 +166,7 @@ def _create_stay(*, actor, person: Person, values: dict, community: Division, so
         changes={"person": person.pk, "community": community.code, **values},
     )
     tiers_refresh([person.pk], actor=actor)
+    bulletins_refresh([person.pk], actor=actor, source=source)
     return stay
 
 
@@ -271,4 +279,5 @@ def stay_update(
     )
     if "employer_id" in changes:
         tiers_refresh([stay.person_id], actor=actor)
+    bulletins_refresh([stay.person_id], actor=actor, source=source)
     return stay
