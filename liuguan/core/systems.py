@@ -26,12 +26,12 @@ SYSTEM_PAGES = {
     "exchange": {
         "title": _("Department exchange"),
         "summary": _("35 departments share through one audited hub with grants, feeds and webhooks."),
-        "ready": [],
-        "coming": [
-            _("Department members, data catalogue and grants"),
-            _("Verification and query APIs, change feeds, webhooks, bulk extracts"),
-            _("Assist-investigation bulletins and offence notices"),
+        "ready": [
+            (_("Department members, data catalogue and grants"), "/exchange/"),
+            (_("Verification and query APIs, change feeds, webhooks, bulk extracts"), "/exchange/subscriptions/"),
+            (_("Assist-investigation bulletins and offence notices"), "/exchange/bulletins/"),
         ],
+        "coming": [],
     },
     "outflow": {
         "title": _("Outflow population"),
@@ -66,6 +66,6 @@ SYSTEM_PAGES = {
             (_("Foreigners whose visa or residence document expires"), "/compliance/foreigners/"),
             (_("Classified management: rules and tiers"), "/compliance/classification/"),
         ],
-        "coming": [_("Residence permits and rights"), _("Tenancy filings and responsibility agreements")],
+        "coming": [_("Residence permits and rights")],
     },
 }
