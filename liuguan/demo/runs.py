@@ -22,6 +22,7 @@ from liuguan.geo.models import Grid
 
 from .accounts import accounts_ensure, chain_find, duty_accounts_ensure
 from .defects import Rates
+from .exchange import exchange_demo_ensure
 from .generator import ProvinceGenerator, World
 from .geography import divisions_ensure, plan_build
 from .models import DemoRun, TruePerson
@@ -149,6 +150,7 @@ def demo_generate(
     duty_gaps = {k.removeprefix("gap_"): v for k, v in sorted(duty_counts.items()) if k.startswith("gap_")}
     # Landlord, employer and hotel accounts are bound to what this run generated, so they come last.
     world.created["accounts"] += duty_accounts_ensure(world.chain)
+    subsystem = exchange_demo_ensure(world.chain)
     summary = {
         "ids": spans,
         "counts": dict(counts),
@@ -156,6 +158,7 @@ def demo_generate(
         "duty_gaps": duty_gaps,
         "offices_and_grids_created": world.created["offices_and_grids"],
         "accounts_created": world.created["accounts"],
+        "exchange_subsystem": subsystem.pk if subsystem else None,
         "deleted": deleted,
         "seconds": {
             "setup": round(setup_seconds, 3),

@@ -141,8 +141,10 @@ def test_children_live_with_parents_who_are_old_enough(generate):
 @pytest.mark.django_db
 def test_demo_accounts_exist_for_every_role_at_their_level(generate):
     generate(persons=600)
-    users = {u.username: u for u in User.objects.select_related("division")}
+    # People's accounts; the demo subsystem's service account logs in with keys only (test_exchange_demo.py).
+    users = {u.username: u for u in User.objects.select_related("division").filter(subsystem__isnull=True)}
     assert {u.role for u in users.values()} == set(Role.values)
+    assert not User.objects.get(subsystem__isnull=False).has_usable_password()
     for user in users.values():
         if user.is_duty_holder:
             assert user.division is None  # bound to a house, employer or hotel instead (test_duties.py)

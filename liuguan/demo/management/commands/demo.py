@@ -125,6 +125,11 @@ class Command(BaseCommand):
             "landlord, employer and hotel logins: landlord, employer, hotel; "
             "score breach detection with `manage.py score_duty_detection`"
         )
+        if summary.get("exchange_subsystem"):
+            self.stdout.write(
+                "department exchange: the demo department's subsystem has grants on residence, people and stays; "
+                f"issue its key as `province` on /exchange/subsystems/{summary['exchange_subsystem']}/"
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"done in {seconds['total']:.1f} s (setup {seconds['setup']:.1f} s, people {seconds['people']:.1f} s)"
