@@ -44,7 +44,8 @@ class AuditEvent(models.Model):
         ordering = ["id"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        # (object_type, id): the exchange's change feeds read one dataset's events in chain order.
+        indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["object_type", "id"])]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
