@@ -20,6 +20,7 @@ from liuguan.registry.models import Employer, House, Person, Stay
 
 from . import hub
 from .models import Dataset, Department, Grant, Subsystem, Way
+from .selectors_feeds import SOURCES, fields_in_area, record_values
 
 # Outcomes the access log records for a call.
 REFUSED, INVALID, EMPTY, ANSWERED = "refused", "invalid", "empty", "answered"
@@ -117,58 +118,6 @@ def residence_verify(*, context: hub.CallContext, doc_type: str, doc_number: str
     return answer
 
 
-def _fields_at(grants: list[Grant], community_code: str) -> set[str]:
-    return hub.granted_fields([g for g in grants if community_code.startswith(g.area_id)])
-
-
-def _iso(value):
-    return value.isoformat() if isinstance(value, dt.date) else value
-
-
-def _person_values(person: Person) -> dict:
-    names = Dataset.objects.get(code="people").field_names
-    return {name: _iso(getattr(person, name)) for name in names}
-
-
-def _stay_values(stay: Stay) -> dict:
-    return {
-        "person_id": stay.person_id,
-        "doc_number": stay.person.doc_number,
-        "community_code": stay.community_id,
-        "address": stay.address,
-        "reason": stay.reason,
-        "arrived_on": _iso(stay.arrived_on),
-        "departed_on": _iso(stay.departed_on),
-        "employer_id": stay.employer_id,
-        "house_id": stay.house_id,
-        "source_channel": stay.source_channel,
-    }
-
-
-def _house_values(house: House) -> dict:
-    return {
-        "id": house.pk,
-        "community_code": house.community_id,
-        "address": house.address,
-        "kind": house.kind,
-        "is_rented": house.is_rented,
-        "rooms": house.rooms,
-        "landlord_name": house.landlord_label,
-    }
-
-
-def _employer_values(employer: Employer) -> dict:
-    return {
-        "id": employer.pk,
-        "community_code": employer.community_id,
-        "name": employer.name,
-        "credit_code": employer.credit_code,
-        "industry": employer.industry,
-        "staff_size": employer.staff_size,
-        "address": employer.address,
-    }
-
-
 @dataclass
 class QueryKey:
     """What a query looks for: a document (people, stays), a record id (houses, employers) or a credit code."""
@@ -221,23 +170,23 @@ def records_query(*, context: hub.CallContext, dataset: str, key: QueryKey) -> l
         if found is not None:
             stays = list(Stay.objects.filter(person=found).select_related("person").order_by("arrived_on", "pk"))
             if dataset == "people":
-                fields = set().union(*(_fields_at(grants, s.community_id) for s in stays)) if stays else set()
+                # A person is placed by every community they have (or had) a stay in.
+                fields = fields_in_area({s.community_id for s in stays}, grants)
                 if fields:
-                    records.append(hub.only_fields(_person_values(found), fields))
+                    records.append(record_values(SOURCES["registry.person"], found, fields))
             else:
                 for stay in stays:
-                    fields = _fields_at(grants, stay.community_id)
-                    if fields:
-                        records.append(hub.only_fields(_stay_values(stay), fields))
+                    if fields := fields_in_area({stay.community_id}, grants):
+                        records.append(record_values(SOURCES["registry.stay"], stay, fields))
     elif dataset == "houses":
         found = House.objects.select_related("landlord").filter(pk=key.record_id).first()
-        if found is not None and (fields := _fields_at(grants, found.community_id)):
-            records.append(hub.only_fields(_house_values(found), fields))
+        if found is not None and (fields := fields_in_area({found.community_id}, grants)):
+            records.append(record_values(SOURCES["registry.house"], found, fields))
     else:
         lookup = {"pk": key.record_id} if key.record_id is not None else {"credit_code": key.credit_code}
         found = Employer.objects.filter(**lookup).first()
-        if found is not None and (fields := _fields_at(grants, found.community_id)):
-            records.append(hub.only_fields(_employer_values(found), fields))
+        if found is not None and (fields := fields_in_area({found.community_id}, grants)):
+            records.append(record_values(SOURCES["registry.employer"], found, fields))
 
     returned = found if records else None
     extra = {"way": Way.QUERY, "returned": len(records)}

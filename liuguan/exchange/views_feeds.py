@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from liuguan.core.errors import InvalidInput, NotFound, PermissionDenied
 from liuguan.core.permissions import page
 
-from .models import Dataset
+from .selectors import dataset_list
 from .selectors_feeds import subscribable_subsystems, subscription_statuses
 from .services import webhooks
 
@@ -30,7 +30,7 @@ class SubscriptionForm(forms.Form):
 
 
 def _form(user, data=None):
-    return SubscriptionForm(data, subsystems=subscribable_subsystems(user), datasets=Dataset.objects.all())
+    return SubscriptionForm(data, subsystems=subscribable_subsystems(user), datasets=dataset_list())
 
 
 def _render(request, form, *, created=None, secret=None, status=200):
