@@ -162,7 +162,6 @@ class Table:
         self.columns = columns
         self.per_row = per_row
         self.sequence: str | None = None
-        self.tail_text = ""
         self.sqlite = connection.vendor == "sqlite"
         self.tail = tuple(self._adapt(v) for v in tail) if self.sqlite else tuple(tail)
 
@@ -197,18 +196,19 @@ class Table:
             start = max(highest, row[0] if row else 0) + 1
             return list(range(start, start + count))
 
+    @functools.cached_property
+    def tail_text(self) -> str:
+        """The constant columns in COPY's text format, ending the line."""
+        return "".join("\t" + copy_text(v) for v in self.tail) + "\n"
+
     def render(self, rows: list[tuple]) -> bytes:
         """Rows in COPY's text format, the constant tail included: what `insert` sends as it is."""
-        if not self.tail_text:
-            self.tail_text = "".join("\t" + copy_text(v) for v in self.tail) + "\n"
         tail = self.tail_text
         lines = [_copy_line(row) for row in rows]
         return (tail.join(lines) + tail).encode() if lines else b""
 
     def render_lines(self, lines: list[str]) -> bytes:
         """Lines already in COPY's text format (without the constant tail), as `insert` sends them."""
-        if not self.tail_text:
-            self.tail_text = "".join("\t" + copy_text(v) for v in self.tail) + "\n"
         tail = self.tail_text
         return (tail.join(lines) + tail).encode() if lines else b""
 

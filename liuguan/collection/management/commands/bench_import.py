@@ -25,7 +25,7 @@ from liuguan.accounts.roles import Role
 from liuguan.collection import services
 from liuguan.collection.importing import cells
 from liuguan.collection.importing.synthetic import synthetic_rows, write_csv
-from liuguan.collection.importing.write import PERSON_COLUMNS, STAY_COLUMNS, Table
+from liuguan.collection.importing.write import PERSON_COLUMNS, STAY_COLUMNS, Table, copy_text
 from liuguan.collection.management.commands.import_stays import ProgressBar
 from liuguan.collection.models import ImportBatch
 from liuguan.core.identity import parse_document
@@ -36,22 +36,8 @@ from liuguan.registry.models import Person, Stay
 SCRATCH = "bench_scratch_"
 
 
-def _copy_text(value) -> str:
-    """One value in COPY's text format."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, (dt.date, dt.datetime)):
-        return value.isoformat()
-    text = str(value)
-    if any(ch in text for ch in "\\\t\n\r"):
-        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return text
-
-
 def _line(values) -> str:
-    return "\t".join(_copy_text(v) for v in values) + "\n"
+    return "\t".join(map(copy_text, values)) + "\n"
 
 
 def _status_kb(pid: str, key: str) -> int:
