@@ -5,7 +5,7 @@ jurisdiction: they read only through the `own_*` selectors, which start from the
 account is bound to and never from an area.
 """
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
 from liuguan.accounts.roles import Role
 from liuguan.core.errors import NotFound
@@ -14,7 +14,7 @@ from liuguan.registry.codes import HouseKind
 from liuguan.registry.models import Employer, House, Lodging, Person, Stay
 
 from .codes import DisagreementStatus, TenancyStatus
-from .models import Disagreement, DutyReport, TenancyFiling
+from .models import Disagreement, DutyReport, TenancyFiling, TenancyTenant
 
 
 def _active(user) -> bool:
@@ -103,8 +103,12 @@ def own_house_get(user, house_id) -> House:
 # Officers.
 
 
+# A filing's tenants with their people and stays, in the order they were named: one query for a whole list.
+TENANTS = Prefetch("tenants", queryset=TenancyTenant.objects.select_related("person", "stay").order_by("pk"))
+
+
 def filing_list(*, user, status: str = "", query: str = "", limit: int = 200) -> list[TenancyFiling]:
-    qs = scoped(TenancyFiling.objects.all(), user).select_related("house", "community")
+    qs = scoped(TenancyFiling.objects.all(), user).select_related("house", "community").prefetch_related(TENANTS)
     if status:
         qs = qs.filter(status=status)
     if query:
@@ -118,14 +122,15 @@ def filing_get(*, user, filing_id) -> TenancyFiling:
         qs = TenancyFiling.objects.filter(house__in=own_houses(user).values("pk"))
     else:
         qs = scoped(TenancyFiling.objects.all(), user)
-    filing = qs.select_related("house", "community", "filed_by").filter(pk=filing_id).first()
+    filing = qs.select_related("house", "community", "filed_by").prefetch_related(TENANTS).filter(pk=filing_id).first()
     if filing is None:
         raise NotFound()
     return filing
 
 
 def filing_tenants(filing: TenancyFiling) -> list:
-    return list(filing.tenants.select_related("person", "stay").order_by("pk"))
+    """The tenants of a filing from `filing_list` or `filing_get` (prefetched there)."""
+    return list(filing.tenants.all())
 
 
 def own_filings(user) -> list[TenancyFiling]:

@@ -55,19 +55,9 @@ def grants_for(
     return found
 
 
-def granted_fields(grants: list[Grant]) -> set[str]:
-    """The union of the fields the grants name."""
-    return {name for g in grants for name in (g.fields or [])}
-
-
 def granted_areas(grants: list[Grant]) -> list[str]:
     """The division codes the grants cover (a community is inside when its code starts with one)."""
     return sorted({g.area_id for g in grants})
-
-
-def only_fields(values: dict, fields: set[str]) -> dict:
-    """The values of the granted fields, and nothing else."""
-    return {k: v for k, v in values.items() if k in fields}
 
 
 def digest(value) -> str:

@@ -29,7 +29,7 @@ PAGE_MAX = 500
 
 
 def _day(value):
-    return value if value is None else value.isoformat() if isinstance(value, dt.date) else value
+    return value.isoformat() if isinstance(value, dt.date) else value
 
 
 @dataclass(frozen=True)

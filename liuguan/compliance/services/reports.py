@@ -546,7 +546,6 @@ def disagreement_resolve(*, actor, disagreement_id: int, accept: bool, note: str
     channel = item.report.channel
     if accept:
         _apply(actor=actor, item=item, channel=channel, source=source)
-    if accept:
         tiers_recompute([item.stay.person_id], actor=actor)
     item.status = DisagreementStatus.ACCEPTED if accept else DisagreementStatus.KEPT
     item.resolved_by = actor
@@ -872,6 +871,11 @@ def _guests_chunk_write(*, actor, lodging, chunk, deadlines, registration, sourc
             "disagreements": len(disagreements),
         },
     )
+    if new_stays:
+        # New guests are registrations like any other: bulletins in force are matched against them at once.
+        from liuguan.exchange.services.police import bulletins_match
+
+        bulletins_match(stay_ids=[s.pk for s in new_stays], actor=actor, source=source)
     return out
 
 

@@ -277,7 +277,7 @@ def stay_update(
     field_changes_record(
         actor=actor, obj=stay, changes=changes, channel=channel, device_time=device_time, audit_event=event
     )
+    # Bulletins match on who a person is, not on where in the community they live: nothing to match here.
     if "employer_id" in changes:
         tiers_refresh([stay.person_id], actor=actor)
-    bulletins_refresh([stay.person_id], actor=actor, source=source)
     return stay
