@@ -188,6 +188,8 @@ class Stay(CommunityScoped):
     # Days from arrival to registration, and whether that broke the area's deadline when it was registered.
     lag_days = models.IntegerField(_("registration lag (days)"), null=True, blank=True)
     late = models.BooleanField(_("registered late"), default=False, db_default=False)
+    # The last day someone confirmed in the field that the person still lives here (a sweep, a spot check).
+    verified_on = models.DateField(_("last verified"), null=True, blank=True)
     # Where the record came from beyond the channel: "import:<batch>:<row>", a report number, a message id.
     source_ref = models.CharField(_("source reference"), max_length=64, blank=True, default="", db_default="")
 

@@ -2,6 +2,7 @@
 
 from liuguan.core.errors import FieldProblem
 
+from .corrections import PERSON_CORRECTABLE, STAY_CORRECTABLE, Setter, field_setter, record_correct, stay_verify
 from .people import (
     CheckedPerson,
     LikelyDuplicate,
@@ -17,6 +18,12 @@ from .places import employer_register, house_register, lodging_register
 from .stays import ScopedCommunities, StayInput, stay_check, stay_depart, stay_register, stay_update
 
 __all__ = [
+    "PERSON_CORRECTABLE",
+    "STAY_CORRECTABLE",
+    "Setter",
+    "field_setter",
+    "record_correct",
+    "stay_verify",
     "CheckedPerson",
     "FieldProblem",
     "LikelyDuplicate",
