@@ -1,14 +1,21 @@
-"""Demo accounts for every role, on one chain of jurisdictions in Chengdu plus a collector in Mianyang.
+"""Demo accounts for every role, on one chain of jurisdictions in Chengdu plus a collector in Mianyang, and
+field workers (collectors and grid workers) for every populated township and community.
 
-Accounts are made through `accounts.services.user_create` (one audit event each) and kept by --reset;
-an account that already exists is left as it is.
+The named accounts are made through `accounts.services.user_create` (one audit event each); the field
+workers, hundreds of them, in one batch with one audit event. All are kept by --reset, and an account that
+already exists is left as it is.
 """
 
+import math
+import random
+from collections import Counter
 from dataclasses import dataclass
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Concat
 
 from liuguan.accounts.models import User
 from liuguan.accounts.roles import Role
@@ -16,11 +23,14 @@ from liuguan.accounts.services import user_create
 from liuguan.core.audit import SYSTEM, audit_record
 from liuguan.core.scoping import within
 from liuguan.exchange.models import Department
-from liuguan.geo.models import Division, Level, Office
+from liuguan.geo.models import Division, Grid, Level, Office
 from liuguan.registry.codes import HouseKind
 from liuguan.registry.models import House, Lodging, Stay
 
-from .geography import is_urban
+from . import names
+from .draw import between
+from .geography import Plan, is_urban
+from .people import ethnicity_for
 
 # Shared by all demo accounts and shown on the login page of a demo; passes the password validators.
 DEMO_PASSWORD = "Liuguan-2026!"  # noqa: S105
@@ -42,6 +52,11 @@ DEMO_USERNAMES = (
 )
 # Accounts of duty holders, bound to what a run generated (a landlord person, an employer, a hotel), not to an area.
 DUTY_USERNAMES = ("landlord", "employer", "hotel")
+# Field workers are named after their community: c<community code>-<n> collectors, g<community code>-1 grid workers.
+FIELD_USERNAME = r"^[cg][0-9]{12}-[0-9]+$"
+# One collector for about this many stays expected in a township, and never fewer or more than these.
+STAYS_PER_COLLECTOR = 1500
+COLLECTORS_PER_TOWNSHIP = (2, 6)
 CHAIN_COUNTY = "510107"  # 武侯区, a central district of Chengdu
 SECOND_COUNTY = "510703"  # 涪城区, the centre of Mianyang
 
@@ -229,3 +244,104 @@ def duty_accounts_ensure(chain: Chain) -> list[str]:
                 changes={"username": username, "role": roles[username], target: pk},
             )
     return created
+
+
+@dataclass(frozen=True)
+class FieldAccount:
+    """A field worker the plan needs: `c<community>-<n>` collectors and `g<community>-1` grid workers."""
+
+    username: str
+    role: str
+    community: str
+    office: int | None
+
+
+def field_accounts_plan(
+    plan: Plan, chain: Chain, *, points: dict[str, list[int]], stations: dict[str, int]
+) -> list[FieldAccount]:
+    """Two to six collectors per township by the stays expected there, spread over its busiest communities
+    first and each at a collection point of their community; a grid worker at each community's station, except
+    in the chain's community, whose grids the `grid` account works.
+    """
+    townships: dict[str, list[str]] = {}
+    for code in plan.communities:
+        townships.setdefault(code[:9], []).append(code)
+    low, high = COLLECTORS_PER_TOWNSHIP
+    wanted = []
+    for township in sorted(townships):
+        codes = sorted(townships[township], key=lambda c: (-plan.expected[c], c))
+        collectors = min(high, max(low, math.ceil(sum(plan.expected[c] for c in codes) / STAYS_PER_COLLECTOR)))
+        for k in range(collectors):
+            community, n = codes[k % len(codes)], k // len(codes) + 1
+            at = points.get(community) or [None]
+            wanted.append(FieldAccount(f"c{community}-{n}", Role.COLLECTOR, community, at[(n - 1) % len(at)]))
+    wanted += [
+        FieldAccount(f"g{code}-1", Role.GRID_WORKER, code, stations.get(code))
+        for code in plan.communities
+        if code != chain.community
+    ]
+    return wanted
+
+
+def _staff_name(rng: random.Random, community: str) -> str:
+    """A name as people of the county are named (Yi and Tibetan names where those live)."""
+    sex = "M" if rng.random() < 0.5 else "F"
+    return names.person_name(
+        rng, sex=sex, birth_year=between(rng, 1970, 2000), ethnicity=ethnicity_for(rng, community[:6])
+    )
+
+
+def field_accounts_ensure(
+    plan: Plan, chain: Chain, *, seed: int, points: dict[str, list[int]], stations: dict[str, int]
+) -> tuple[dict[str, User], int]:
+    """The plan's field workers, made in one batch with one audit event; returns them and how many are new.
+
+    The demo password is hashed once for the whole batch: hashing it per account would take minutes. Names
+    come from their own stream, drawn for every account whether it exists or not, so they follow the seed.
+    """
+    wanted = field_accounts_plan(plan, chain, points=points, stations=stations)
+    rng = random.Random(f"liuguan-demo:{seed}:staff")
+    full_names = [_staff_name(rng, account.community) for account in wanted]
+    field = User.objects.filter(role__in=(Role.COLLECTOR, Role.GRID_WORKER)).only("username", "role", "division")
+    usernames = {account.username for account in wanted}
+    found = {user.username: user for user in field if user.username in usernames}
+    missing = [(a, name) for a, name in zip(wanted, full_names, strict=True) if a.username not in found]
+    if missing:
+        password = make_password(DEMO_PASSWORD)
+        new = [
+            User(
+                username=account.username,
+                password=password,
+                role=account.role,
+                # A collector works the whole township (its stays are credited to any of its collectors, and a
+                # feedback task about one must reach them); a grid worker works their community.
+                division_id=account.community[:9] if account.role == Role.COLLECTOR else account.community,
+                office_id=account.office,
+                full_name=full_name,
+            )
+            for account, full_name in missing
+        ]
+        with transaction.atomic():
+            User.objects.bulk_create(new, batch_size=500)
+            ids = [user.pk for user in new]
+            audit_record(
+                actor=SYSTEM,
+                action="user.create_batch",
+                object_type="accounts.user",
+                division_code=plan.province,
+                source="cli",
+                changes={
+                    "users": {"first": min(ids), "last": max(ids), "count": len(ids)},
+                    "roles": dict(Counter(user.role for user in new)),
+                },
+            )
+        found.update({user.username: user for user in new})
+    return found, len(missing)
+
+
+def grid_workers_assign(chain: Chain, users: dict[str, User]) -> None:
+    """Grids without a worker get their community's: `grid` in the chain's community, `g<community>-1` elsewhere."""
+    if "grid" in users:
+        Grid.objects.filter(community_id=chain.community, worker__isnull=True).update(worker=users["grid"])
+    worker = User.objects.filter(username=Concat(Value("g"), OuterRef("community_id"), Value("-1"))).values("pk")
+    Grid.objects.filter(Exists(worker), worker__isnull=True).update(worker=Subquery(worker[:1]))

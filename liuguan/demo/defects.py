@@ -20,7 +20,8 @@ from .reference import HAN, HUI, TIBETAN, YI
 
 DAY = dt.timedelta(days=1)
 MINORITIES = (YI, TIBETAN, HUI, "06", "15")
-SECOND_CHANNELS = (SourceChannel.SELF, SourceChannel.LANDLORD, SourceChannel.IMPORT, SourceChannel.COLLECTOR)
+# Registration channels only: landlords and employers register only people they report (duties.py).
+SECOND_CHANNELS = (SourceChannel.SELF, SourceChannel.IMPORT, SourceChannel.COLLECTOR)
 
 
 @dataclass
@@ -47,7 +48,7 @@ class Defects:
         self.rates, self.plan, self.numbers, self.last_day, self.tz = rates, plan, numbers, last_day, tz
 
     def unregistered(self) -> bool:
-        """A whole household lives here without ever being registered."""
+        """A whole household lives here and no registration channel ever sees it (a duty holder's report may)."""
         return self.rng.random() < self.rates.unregistered
 
     def late_lag(self, room: int, threshold: int) -> int | None:

@@ -14,6 +14,12 @@ The gaps are exactly what detection must find, whatever reading of "covering" or
 - a late report is every report made after its area's deadline (`late`);
 - an expired agreement is a party's last agreement that ended at least two days before the as-of date with
   no later one; every other party's last agreement runs to at least two days after it.
+
+Whether a registration channel saw a household changes nothing for its landlord or employer: its rental
+houses are filed alike, and each member's current stay is reported, or left unreported, with the same draws.
+A report naming someone unregistered registers them: a person, an open stay through the report's channel,
+and the report as CREATED. Someone unregistered whom nobody reported stays unknown, and no gap is recorded,
+as there is no stay that detection could find.
 """
 
 import datetime as dt
@@ -28,8 +34,9 @@ from liuguan.registry.codes import DocType, HouseKind, Reason, SourceChannel
 
 from .draw import below, between, one_of
 from .geography import is_urban
+from .homes import Residence
 from .models import DutyGapKind
-from .people import ADULT_AGES, Registrar, age_between
+from .people import ADULT_AGES, Registrar, Someone, age_between
 from .writers import column
 
 DAY = dt.timedelta(days=1)
@@ -37,7 +44,7 @@ DAY = dt.timedelta(days=1)
 LANDLORD_AGAIN = 0.65
 # Share of urban rental houses let by an organisation (a property or leasing company) rather than a person.
 ORGANISATION = 0.12
-# Share of rental houses of registered households with a filed tenancy (租赁合同登记备案).
+# Share of rental houses with a filed tenancy (租赁合同登记备案).
 FILED = 0.85
 # Share of rental houses, hotels, larger and smaller employers that signed a responsibility agreement.
 HOUSE_AGREEMENT = 0.8
@@ -60,7 +67,7 @@ LETTER = {AgreementKind.LANDLORD: "L", AgreementKind.HOTEL: "H", AgreementKind.E
 
 _S = {name: column("stay", name) for name in ("person_id", "community_id", "house_id", "employer_id")}
 _S_ARRIVED, _S_REGISTERED = column("stay", "arrived_on"), column("stay", "registered_at")
-_S_DEPARTED, _S_CHANNEL = column("stay", "departed_on"), column("stay", "source_channel")
+_S_DEPARTED = column("stay", "departed_on")
 _H_KIND, _H_CREATED = column("house", "kind"), column("house", "created_at")
 _P_DOC_TYPE = column("person", "doc_type")
 
@@ -75,6 +82,32 @@ class Letting:
     filing: int | None = None
     starts_on: dt.date | None = None
     ends_on: dt.date | None = None
+
+
+def _person_row(pk: int, p: Someone, created: dt.datetime, channel: str) -> list:
+    """A person as a duty holder or a department records them, from the document: nothing misrecorded."""
+    return [
+        pk,
+        p.doc_type,
+        p.doc_number,
+        p.name,
+        "",
+        "",
+        p.sex,
+        p.birth,
+        p.ethnicity,
+        p.nationality,
+        p.hukou_code,
+        p.hukou_address,
+        p.phone,
+        p.education,
+        p.marital,
+        p.party,
+        created,
+        created,
+        None,
+        channel,
+    ]
 
 
 def deadlines_read() -> dict[str, list[tuple[str, int]]]:
@@ -265,39 +298,15 @@ class Duties:
             index=index, sex="M" if rng.random() < 0.55 else "F", age=between(rng, 35, 72), origin=community[:6]
         )
         pk = self.ids.next("person")
-        created = house[_H_CREATED]
-        rows["person"].append(
-            [
-                pk,
-                person.doc_type,
-                person.doc_number,
-                person.name,
-                "",
-                "",
-                person.sex,
-                person.birth,
-                person.ethnicity,
-                person.nationality,
-                person.hukou_code,
-                person.hukou_address,
-                person.phone,
-                person.education,
-                person.marital,
-                person.party,
-                created,
-                created,
-                None,
-                SourceChannel.DEPARTMENT,
-            ]
-        )
+        rows["person"].append(_person_row(pk, person, house[_H_CREATED], SourceChannel.DEPARTMENT))
         pool.append((pk, person.name))
         if len(pool) > 6:
             pool.pop(0)  # a landlord stops buying; the pool stays small
         self.counts["landlord"] += 1
         return pk, None, person.name
 
-    def _let(self, rows: dict, house: tuple, index: int, registered: bool) -> tuple[tuple, Letting]:
-        """A new rental house gets its landlord, rooms, agreement and (for registered tenants) a filing."""
+    def _let(self, rows: dict, house: tuple, index: int) -> tuple[tuple, Letting]:
+        """A new rental house gets its landlord, rooms, agreement and (most) a filing."""
         rng = self.rng
         landlord, organisation, name = self._landlord(rows, house, index)
         rooms = between(rng, 1, 4)
@@ -305,7 +314,7 @@ class Duties:
         house_id, community = house[0], house[2]
         letting = Letting(house=house_id, community=community, landlord=name)
         created = house[_H_CREATED].date()
-        if registered and rng.random() < FILED:
+        if rng.random() < FILED:
             starts = created - between(rng, 0, 10) * DAY
             years = max(1, -(-(self.as_of + MARGIN * DAY - starts).days // 365)) + (rng.random() < 0.5)
             ends = term_end(starts, 12 * years)
@@ -343,21 +352,32 @@ class Duties:
 
     # -- households --------------------------------------------------------------------------------------------
 
-    def household(self, bundles: list, houses: list[tuple], *, registered: bool, index: int) -> list[tuple]:
+    def household(
+        self, bundles: list, houses: list[tuple], *, members: list, registered: bool, index: int
+    ) -> tuple[list[tuple], dict[str, tuple]]:
         """Landlords, filings and agreements of the household's new rental houses (in the head's rows), the
         landlords' and employers' reports of each member's stays and foreigners' documents (in the member's
-        rows, so they are written with the person), and a few hotel guests; returns the house rows to write.
+        rows, so they are written with the person), and a few hotel guests.
+
+        `members` are the real people of the bundles with their residences. Returns the house rows to write,
+        and for an unregistered household the stays that reports registered, by the member's true key.
         """
         head = bundles[0].rows
         lettings: dict[int, Letting] = {}
         written = []
         for house in houses:
             if house[_H_KIND] == HouseKind.RENTAL:
-                house, letting = self._let(head, house, index, registered)
+                house, letting = self._let(head, house, index)
                 lettings[house[0]] = letting
             written.append(house)
-        for bundle in bundles:
-            self._member(bundle.rows, lettings)
+        by_report = {}
+        for bundle, (someone, residences) in zip(bundles, members, strict=True):
+            if registered:
+                self._member(bundle.rows, lettings)
+                continue
+            stay = self._unregistered(bundle.rows, someone, residences, lettings)
+            if stay is not None:
+                by_report[someone.key] = stay
         for letting in lettings.values():
             flat = self.homes.shared.get(letting.community)
             if flat is not None and flat[0][0] == letting.house:
@@ -365,7 +385,7 @@ class Duties:
         for _ in bundles:
             if self.rng.random() < GUESTS_PER_PERSON:
                 self._guest(head, index)
-        return written
+        return written, by_report
 
     def _letting(self, lettings: dict[int, Letting], house: int, community: str) -> Letting | None:
         found = lettings.get(house)
@@ -407,36 +427,88 @@ class Duties:
         if deadline is None:
             return  # no deadline in this area: no duty
         arrived = stay[_S_ARRIVED]
-        may_miss = (
-            may_miss
-            and stay[_S_DEPARTED] is None
-            and stay[_S_CHANNEL] != channel
-            and (self.as_of - arrived).days > deadline + MARGIN
-        )
-        if may_miss and self.rng.random() < MISSING[channel]:
+        # A registration channel, never the duty holder, registered a registered member's stays.
+        if self._missed(channel, arrived, deadline, may_miss and stay[_S_DEPARTED] is None):
             person = stay[_S["person_id"]]
             self._gap(rows, DutyGapKind.MISSING_REPORT, channel, person=person, stay=stay[0], **place)
             return
-        self._report(rows, stay, channel, place, community, deadline)
+        report = (stay[_S["person_id"]], stay[0], arrived, self._reported_at(arrived, deadline))
+        self._report(rows, channel, place, community, deadline, report, ReportOutcome.CORROBORATED)
 
-    def _report(self, rows: dict, stay, channel: str, place: dict, community: str, deadline: int) -> None:
-        rng, arrived = self.rng, stay[_S_ARRIVED]
-        if stay[_S_CHANNEL] == channel:
-            # The duty holder's own report registered the stay: the same moment, the same lag.
-            reported, outcome = stay[_S_REGISTERED], ReportOutcome.CREATED
+    def _missed(self, channel: str, arrived: dt.date, deadline: int, may_miss: bool) -> bool:
+        """Left unreported on purpose, where allowed and only once the deadline is well past."""
+        may_miss = may_miss and (self.as_of - arrived).days > deadline + MARGIN
+        return may_miss and self.rng.random() < MISSING[channel]
+
+    def _reported_at(self, arrived: dt.date, deadline: int) -> dt.datetime:
+        """When a landlord or employer reports an arrival: within the deadline, or a share later (LATE)."""
+        rng = self.rng
+        room = (self.last_day - arrived).days
+        if room > deadline and rng.random() < LATE:
+            lag = between(rng, deadline + 1, min(room, deadline + 30))
         else:
-            room = (self.last_day - arrived).days
-            if room > deadline and rng.random() < LATE:
-                lag = between(rng, deadline + 1, min(room, deadline + 30))
-            else:
-                lag = below(rng, min(deadline, room) + 1)
-            minute = between(rng, 480, 1319)
-            reported = dt.datetime.combine(arrived + lag * DAY, dt.time(minute // 60, minute % 60), self.tz)
-            outcome = ReportOutcome.CORROBORATED
+            lag = below(rng, min(deadline, room) + 1)
+        minute = between(rng, 480, 1319)
+        return dt.datetime.combine(arrived + lag * DAY, dt.time(minute // 60, minute % 60), self.tz)
+
+    def _report(
+        self, rows: dict, channel: str, place: dict, community: str, deadline: int, report: tuple, outcome: str
+    ) -> None:
+        """A landlord's or employer's report of `report`: person, stay, arrival and when it was reported.
+
+        An employer reports in its own community, which may not be the stay's.
+        """
+        person, stay, arrived, reported = report
         lag = (reported.astimezone(self.tz).date() - arrived).days
         where = self.employer_community.get(place.get("employer"), community)
-        report = (stay[_S["person_id"]], stay[0], arrived, reported, lag, deadline, outcome, "")
-        self._report_row(rows, channel, place, where, report)
+        self._report_row(rows, channel, place, where, (person, stay, arrived, reported, lag, deadline, outcome, ""))
+
+    def _unregistered(
+        self, rows: dict, someone: Someone, residences: list[Residence], lettings: dict[int, Letting]
+    ) -> tuple | None:
+        """The landlord's and employer's duties for an unregistered member's current stay, decided as for a
+        registered member's; the first report made registers the member. Returns that stay's row, if any.
+        """
+        home = residences[-1]
+        if home.departed is not None:
+            return None
+        duties = []
+        letting = self._letting(lettings, home.house, home.community)
+        if letting is not None and letting.filing is not None:
+            once = sum(r.house == home.house for r in residences) == 1
+            duties.append((DutyChannel.LANDLORD, {"house": letting.house}, once and letting.starts_on <= home.arrived))
+        if home.employer is not None:
+            once = sum(r.employer == home.employer for r in residences) == 1
+            duties.append((DutyChannel.EMPLOYER, {"employer": home.employer}, once))
+        decided = []  # (channel, place, deadline, when reported or None when left unreported)
+        for channel, place, may_miss in duties:
+            deadline = self.deadline(channel, home.community)
+            if deadline is None:
+                continue
+            missed = self._missed(channel, home.arrived, deadline, may_miss)
+            decided.append((channel, place, deadline, None if missed else self._reported_at(home.arrived, deadline)))
+        made = [(reported, channel) for channel, _place, _deadline, reported in decided if reported is not None]
+        if not made:
+            return None
+        registered_at, by = min(made)
+        person, stay_id = self.ids.next("person"), self.ids.next("stay")
+        rows["person"].append(_person_row(person, someone, registered_at, by))
+        late = (registered_at.date() - home.arrived).days > self.registry_deadlines.for_code(home.community)[0]
+        stay = home.stay_row(stay_id, person, registered_at, by, late=late)
+        rows["stay"].append(stay)
+        if letting is not None and letting.filing is not None:
+            rows["tenant"].append([self.ids.next("tenant"), letting.filing, person, stay_id])
+        for channel, place, deadline, reported in decided:
+            if reported is None:
+                self._gap(rows, DutyGapKind.MISSING_REPORT, channel, person=person, stay=stay_id, **place)
+                continue
+            outcome = ReportOutcome.CREATED if channel == by else ReportOutcome.CORROBORATED
+            report = (person, stay_id, home.arrived, reported)
+            self._report(rows, channel, place, home.community, deadline, report, outcome)
+        if someone.doc_type in (DocType.PASSPORT, DocType.FOREIGN_PR):
+            self._foreign_document(rows, person, someone.doc_type, stay, by)
+        self.counts[f"registered_by_{by}"] += 1
+        return stay
 
     def _report_row(self, rows: dict, channel: str, place: dict, community: str, report: tuple) -> None:
         """One DutyReport row; a late one is recorded as a gap too."""
@@ -512,30 +584,7 @@ class Duties:
         minute = between(rng, 600, 1379)
         reported = dt.datetime.combine(arrived + lag * DAY, dt.time(minute // 60, minute % 60), self.tz)
         person, stay = self.ids.next("person"), self.ids.next("stay")
-        rows["person"].append(
-            [
-                person,
-                guest.doc_type,
-                guest.doc_number,
-                guest.name,
-                "",
-                "",
-                guest.sex,
-                guest.birth,
-                guest.ethnicity,
-                guest.nationality,
-                guest.hukou_code,
-                guest.hukou_address,
-                guest.phone,
-                guest.education,
-                guest.marital,
-                guest.party,
-                reported,
-                reported,
-                None,
-                SourceChannel.HOTEL,
-            ]
-        )
+        rows["person"].append(_person_row(person, guest, reported, SourceChannel.HOTEL))
         row = (
             stay,
             person,

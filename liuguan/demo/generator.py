@@ -1,9 +1,16 @@
 """Households, their moves and their registrations, yielded in chunks of rows so memory stays bounded.
 
-Two random streams: `people` decides who lives where (homes.py draws from it too), `defects` (defects.py)
-decides which records go wrong and how, so changing a defect rate leaves the population itself unchanged.
-What outlives a chunk is small: the current ID block (N/100 numbers), one dormitory per employer and one
-shared flat per community.
+Three random streams: `people` decides who lives where (homes.py draws from it too), `registrations` when,
+through which channel and by which collector each stay was registered, `defects` (defects.py) which records
+go wrong and how; the duties have their own (duties.py). So a different defect rate, or another way of
+registering, leaves the population itself unchanged. What outlives a chunk is small: the current ID block
+(N/100 numbers), one dormitory per employer and one shared flat per community.
+
+Two sources name the people here independently of each other, as an omission estimate from two lists
+(capture-recapture) assumes. The registration channels (collectors, the people themselves, batch imports)
+register every household but the unregistered ones, which the defects stream picks at random. Landlords and
+employers report tenants and staff alike whether a registration channel saw them or not, and a report of
+someone unregistered is what registers them.
 """
 
 import datetime as dt
@@ -34,21 +41,17 @@ DAY = dt.timedelta(days=1)
 # Household kinds and weights: most migrants come alone, families bring children of school age.
 HOUSEHOLDS = Weighted.of((("single", 58), ("couple", 14), ("family", 22), ("single_parent", 2), ("elder", 4)))
 CHILDREN = Weighted((1, 2, 3), (50, 40, 10))
-CHANNELS = Weighted.of(
-    (
-        (SourceChannel.COLLECTOR, 80),
-        (SourceChannel.SELF, 6),
-        (SourceChannel.LANDLORD, 5),
-        (SourceChannel.EMPLOYER, 5),
-        (SourceChannel.HOTEL, 1),
-        (SourceChannel.IMPORT, 3),
-    )
-)
+# Registration channels; landlords and employers register only those they report (duties.py).
+CHANNELS = Weighted.of(((SourceChannel.COLLECTOR, 85), (SourceChannel.SELF, 10), (SourceChannel.IMPORT, 5)))
 # Days from arrival to registration when on time: most within three days (the rule says seven).
 LAGS = Weighted((0, 1, 2, 3, 4, 5, 6, 7), (30, 25, 15, 10, 7, 5, 4, 4))
 LATE_AFTER_DAYS = 7
+# Collector, collection point and device time of a registration no collector made.
+NOT_COLLECTED = (None, None, None)
 _PIN = column("person", "name_pinyin")
 _NAME = column("person", "name")
+_S_PERSON, _S_CHANNEL = column("stay", "person_id"), column("stay", "source_channel")
+_S_LAG, _S_LATE = column("stay", "lag_days"), column("stay", "late")
 
 
 @dataclass
@@ -101,6 +104,7 @@ class ProvinceGenerator:
         self.persons = persons
         self.as_of = world.as_of
         self.rng = random.Random(f"liuguan-demo:{seed}:people")
+        self.registrations = random.Random(f"liuguan-demo:{seed}:registrations")
         self.registrar = Registrar(rng=self.rng, plan=self.plan, persons=persons, as_of=self.as_of)
         # The areas' registration deadlines, read once: what the registry's `late` flag is measured against.
         self.policies = PolicyTable()
@@ -190,11 +194,16 @@ class ProvinceGenerator:
                 if child is None:
                     break
                 members.append((child, [self.homes.joining(home, child, head_arrived=home.arrived)]))
-        bundles = [self.rows_for(person, stays, registered) for person, stays in members]
+        bundles = [self.rows_for(person, stays) if registered else Chunk(persons=1) for person, stays in members]
         # Houses go with the head, so they are written no later than anyone who lives in them; the duties
         # (landlords, filings, reports, agreements, guests) go with the head or the member they concern.
-        houses = self.duties.household(bundles, self.homes.new_houses, registered=registered, index=self.index - 1)
+        houses, by_report = self.duties.household(
+            bundles, self.homes.new_houses, members=members, registered=registered, index=self.index - 1
+        )
         bundles[0].rows["house"].extend(houses)
+        if not registered:
+            for bundle, (person, residences) in zip(bundles, members, strict=True):
+                self.unregistered(bundle, person, residences[-1], by_report.get(person.key))
         return bundles
 
     def spouse(self, head: Someone, origin: str) -> Someone | None:
@@ -240,63 +249,70 @@ class ProvinceGenerator:
 
     # -- rows -------------------------------------------------------------------------------------------------
 
-    def registration(self, arrived: dt.date, community: str, employer: int | None) -> tuple:
-        """When, by which channel and by whom a stay was registered; a share is late on purpose.
+    def registration(self, arrived: dt.date, community: str) -> tuple:
+        """When, by which registration channel and by whom a stay was registered; a share is late on purpose.
 
         On time means within both seven days and the area's own deadline (RegistrationPolicy); late means
         beyond both, so the registry's `late` flag and the injected defect always agree.
         """
-        rng = self.rng
+        rng = self.registrations
         room = (self.last_day - arrived).days
         deadline = self.policies.for_code(community)[0]
         lag = min(LAGS.draw(rng), room, deadline)
         minute = between(rng, 510, 1199)
         channel = CHANNELS.draw(rng)
-        if channel == SourceChannel.EMPLOYER and employer is None:
-            channel = SourceChannel.COLLECTOR
         late = self.defects.late_lag(room, max(LATE_AFTER_DAYS, deadline))
         if late is not None:
             lag = late
         registered = dt.datetime.combine(arrived + lag * DAY, dt.time(minute // 60, minute % 60), self.tz)
-        collector = point = device = None
-        if channel == SourceChannel.COLLECTOR:
-            collectors = self.world.collectors.get(community[:9])
-            collector = one_of(rng, collectors) if collectors else None
-            points = self.world.points.get(community)
-            point = one_of(rng, points) if points else None
-            device = registered - dt.timedelta(seconds=between(rng, 5, 7199))
-        return registered, channel, collector, point, device, late, lag > deadline
+        collected = self.collection(community, registered) if channel == SourceChannel.COLLECTOR else NOT_COLLECTED
+        return registered, channel, collected, late, lag > deadline
 
-    def rows_for(self, person: Someone, residences: list[Residence], registered: bool) -> Chunk:
+    def collection(self, community: str, registered: dt.datetime) -> tuple:
+        """Collector, collection point and device time: one of the township's collectors, at a point of the
+        community, entering the record a while before it was saved.
+        """
+        rng = self.registrations
+        collectors = self.world.collectors.get(community[:9])
+        collector = one_of(rng, collectors) if collectors else None
+        points = self.world.points.get(community)
+        point = one_of(rng, points) if points else None
+        return collector, point, registered - dt.timedelta(seconds=between(rng, 5, 7199))
+
+    def unregistered(self, one: Chunk, person: Someone, home: Residence, stay: tuple | None) -> None:
+        """The truth about someone no registration channel saw: the stay a duty holder's report registered, if any.
+
+        Such a stay is late like any other when the report came after the area's registration deadline.
+        """
+        run = self.world.run_id
+        person_id = stay[_S_PERSON] if stay else None
+        one.rows["trueperson"].append(self._truth(person, home, person_id, registered=False))
+        detail = {"community": home.community, "house_id": home.house}
+        if stay is not None:
+            detail |= {"reported_by": stay[_S_CHANNEL], "person_id": person_id}
+        one.rows["defect"].append(
+            [self.ids.next("defect"), run, DefectKind.UNREGISTERED, None, None, person.key, detail]
+        )
+        if stay is not None and stay[_S_LATE]:
+            detail = {"lag_days": stay[_S_LAG], "arrived_on": home.arrived.isoformat()}
+            one.rows["defect"].append(
+                [self.ids.next("defect"), run, DefectKind.LATE_REGISTRATION, person_id, stay[0], person.key, detail]
+            )
+
+    def rows_for(self, person: Someone, residences: list[Residence]) -> Chunk:
         one = Chunk(persons=1)
         run = self.world.run_id
         home = residences[-1]
-        if not registered:
-            one.rows["trueperson"].append(self._truth(person, home, None, registered=False))
-            one.rows["defect"].append(
-                [
-                    self.ids.next("defect"),
-                    run,
-                    DefectKind.UNREGISTERED,
-                    None,
-                    None,
-                    person.key,
-                    {"community": home.community, "house_id": home.house},
-                ]
-            )
-            return one
         person_id = self.ids.next("person")
         first_registered = first_collector = first_channel = None
         for residence in residences:
-            registered_at, channel, collector, point, device, late, overdue = self.registration(
-                residence.arrived, residence.community, residence.employer
-            )
+            registered_at, channel, collected, late, overdue = self.registration(residence.arrived, residence.community)
             stay_id = self.ids.next("stay")
             one.rows["stay"].append(
-                self._stay(stay_id, person_id, residence, registered_at, channel, collector, point, device, overdue)
+                residence.stay_row(stay_id, person_id, registered_at, channel, late=overdue, collected=collected)
             )
             if first_registered is None:
-                first_registered, first_collector, first_channel = registered_at, collector, channel
+                first_registered, first_collector, first_channel = registered_at, collected[0], channel
             if late is not None:
                 detail = {"lag_days": late, "arrived_on": residence.arrived.isoformat()}
                 one.rows["defect"].append(
@@ -347,32 +363,6 @@ class ProvinceGenerator:
         if second is not None:
             self._second_registration(person, home, one, person_id, first_registered, second)
         return one
-
-    def _stay(
-        self, stay_id, person_id, r: Residence, registered_at, channel, collector, point, device, overdue: bool
-    ) -> tuple:
-        lag = (registered_at.date() - r.arrived).days
-        return (
-            stay_id,
-            person_id,
-            r.community,
-            r.grid,
-            r.house,
-            r.employer,
-            r.address,
-            r.reason,
-            r.arrived,
-            registered_at,
-            r.departed,
-            r.destination,
-            channel,
-            collector,
-            point,
-            device,
-            lag,
-            overdue,
-            None,
-        )
 
     def _truth(self, p: Someone, home: Residence, person_id: int | None, *, registered: bool) -> tuple:
         return (
@@ -433,7 +423,8 @@ class ProvinceGenerator:
             ]
         )
         overdue = (registered.date() - home.arrived).days > self.policies.for_code(home.community)[0]
-        one.rows["stay"].append(self._stay(stay_id, dup_id, home, registered, channel, None, None, None, overdue))
+        collected = self.collection(home.community, registered) if channel == SourceChannel.COLLECTOR else NOT_COLLECTED
+        one.rows["stay"].append(home.stay_row(stay_id, dup_id, registered, channel, late=overdue, collected=collected))
         one.rows["defect"].append(
             [
                 self.ids.next("defect"),

@@ -48,6 +48,42 @@ class Residence:
     departed: dt.date | None = None
     destination: str = ""
 
+    def stay_row(
+        self,
+        stay_id: int,
+        person_id: int,
+        registered_at: dt.datetime,
+        channel: str,
+        *,
+        late: bool,
+        collected: tuple = (None, None, None),
+    ) -> tuple:
+        """The registry's row of this stay (writers.TABLES), registered at `registered_at` through `channel`;
+        a collector's registration is `collected` by a collector at a collection point, on the device's clock.
+        """
+        collector, point, device = collected
+        return (
+            stay_id,
+            person_id,
+            self.community,
+            self.grid,
+            self.house,
+            self.employer,
+            self.address,
+            self.reason,
+            self.arrived,
+            registered_at,
+            self.departed,
+            self.destination,
+            channel,
+            collector,
+            point,
+            device,
+            (registered_at.date() - self.arrived).days,
+            late,
+            None,
+        )
+
 
 def festival_weight(day: dt.date) -> float:
     """Few arrivals in the three weeks before the Spring Festival and its first week, a wave in the month after."""

@@ -39,6 +39,8 @@ class TruePerson(models.Model):
     run = models.ForeignKey(DemoRun, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     # Stable across runs with the same seed and size: P + the person's index in generation order.
     true_key = models.CharField(max_length=16)
+    # Whether a registration channel (collector, self, import) registered them; someone only a landlord's or
+    # employer's report registered is not, yet has a `person`.
     registered = models.BooleanField(default=True)
     # The person's (first) registry record; duplicates point here through Defect rows instead.
     person = models.ForeignKey(
@@ -88,12 +90,18 @@ class TruePerson(models.Model):
 class DefectKind(models.TextChoices):
     LATE_REGISTRATION = "late_registration", _("Registered more than 7 days after arrival")
     WRONG_FIELD = "wrong_field", _("A field recorded wrongly")
+    # No registration channel saw them; a landlord's or employer's report may have registered them since.
     UNREGISTERED = "unregistered", _("Lives here but was never registered")
     DUPLICATE = "duplicate", _("The same person registered twice")
 
 
 class Defect(models.Model):
-    """A deliberate flaw in the registry with what is true; `true_key` names the real person behind it."""
+    """A deliberate flaw in the registry with what is true; `true_key` names the real person behind it.
+
+    An unregistered person was never registered through a registration channel; when a landlord's or
+    employer's report registered them after all, `detail` names the channel (`reported_by`) and the record
+    (`person_id`), while `person` and `stay` stay empty, as for everyone else unregistered.
+    """
 
     run = models.ForeignKey(DemoRun, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     kind = models.CharField(max_length=20, choices=DefectKind.choices, db_index=True)

@@ -34,6 +34,27 @@ DUTY_ORDER = (
 )
 
 
+def _work_delete(spans: dict[str, tuple[int, int]]) -> dict[str, int]:
+    """Work done on generated people since (spot checks, feedback tasks, sweeps, permit applications and
+    permits) goes with them, through the ORM so its own dependents follow their foreign keys; these tables
+    hold thousands of rows, not millions. Rounds and sweeps left without work go too.
+    """
+    from liuguan.oversight.models import FeedbackTask, SpotCheck, SpotCheckRound, Sweep, SweepTask
+    from liuguan.permits.models import Application, MarriageCertificate, Permit
+
+    deleted: dict[str, int] = {}
+    persons, houses = spans.get("person"), spans.get("house")
+    if persons:
+        for model in (FeedbackTask, SpotCheck, Permit, Application, MarriageCertificate):
+            count, _ = model.objects.filter(person_id__range=persons).delete()
+            deleted[model._meta.model_name] = count
+    if houses:
+        deleted["sweeptask"], _ = SweepTask.objects.filter(house_id__range=houses).delete()
+    deleted["spotcheckround"], _ = SpotCheckRound.objects.filter(checks__isnull=True).delete()
+    deleted["sweep"], _ = Sweep.objects.filter(tasks__isnull=True).delete()
+    return deleted
+
+
 class ResetBlocked(Exception):
     """Another table protects generated rows (on_delete=PROTECT); remove those rows first."""
 
@@ -109,6 +130,7 @@ def demo_reset() -> dict[str, int]:
     """Delete every generated row and the truth tables; offices, grids, accounts and divisions stay."""
     spans = demo_spans()
     deleted = {}
+    deleted.update(_work_delete(spans))
     with connection.cursor() as cursor:
         for name in ("defect", "trueperson", "dutygap"):
             cursor.execute(f'DELETE FROM "{TABLES[name][0]._meta.db_table}"')  # noqa: S608

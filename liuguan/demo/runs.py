@@ -2,7 +2,8 @@
 
 This is bulk seeding, not registration: rows go in by COPY or bulk_create, not through the registry's
 services, so there is no audit event per person or stay. A run writes ONE audit event (`demo.generate`,
-with the seed, the options and the counts), and each demo account its own `user.create` event.
+with the seed, the options and the counts), each named demo account its own `user.create` event, and the
+field workers made by the run one `user.create_batch` event.
 """
 
 import datetime as dt
@@ -18,9 +19,8 @@ from django.utils import timezone
 
 from liuguan.accounts.roles import Role
 from liuguan.core.audit import SYSTEM, audit_record
-from liuguan.geo.models import Grid
 
-from .accounts import accounts_ensure, chain_find, duty_accounts_ensure
+from .accounts import accounts_ensure, chain_find, duty_accounts_ensure, field_accounts_ensure, grid_workers_assign
 from .defects import Rates
 from .exchange import exchange_demo_ensure
 from .generator import ProvinceGenerator, World
@@ -53,7 +53,7 @@ def _extend_spans(spans: dict[str, list[int]], rows: dict[str, list]) -> dict[st
 
 
 def _collectors(users) -> dict[str, list[int]]:
-    """Collector accounts by township: a stay in that township is credited to one of them."""
+    """Collector accounts by township, by username: a stay in that township is credited to one of them."""
     found: dict[str, list[int]] = {}
     for user in sorted(users.values(), key=lambda u: u.username):
         if user.role == Role.COLLECTOR and user.division_id:
@@ -69,8 +69,11 @@ def world_build(*, seed: int, persons: int, as_of: dt.date, ids: IdBlocks, run_i
     plan = plan_build(seed=seed, persons=persons, province=province, required=chain.communities)
     offices = offices_ensure(plan)
     users, created = accounts_ensure(chain, service=offices.service, stations=offices.stations, points=offices.points)
-    if "grid" in users:
-        Grid.objects.filter(community_id=chain.community, worker__isnull=True).update(worker=users["grid"])
+    field, field_created = field_accounts_ensure(
+        plan, chain, seed=seed, points=offices.points, stations=offices.stations
+    )
+    users |= field
+    grid_workers_assign(chain, users)
     workplaces = workplaces_generate(plan, seed=seed, ids=ids, grids=offices.grids, as_of=as_of)
     return World(
         plan=plan,
@@ -80,7 +83,7 @@ def world_build(*, seed: int, persons: int, as_of: dt.date, ids: IdBlocks, run_i
         collectors=_collectors(users),
         run_id=run_id,
         as_of=as_of,
-        created={"offices_and_grids": offices.created, "accounts": created},
+        created={"offices_and_grids": offices.created, "accounts": created, "field_accounts": field_created},
         chain=chain,
     )
 
@@ -158,6 +161,7 @@ def demo_generate(
         "duty_gaps": duty_gaps,
         "offices_and_grids_created": world.created["offices_and_grids"],
         "accounts_created": world.created["accounts"],
+        "field_accounts_created": world.created["field_accounts"],
         "exchange_subsystem": subsystem.pk if subsystem else None,
         "deleted": deleted,
         "seconds": {
@@ -187,6 +191,7 @@ def demo_generate(
                 "defects": dict(defects),
                 "duty_gaps": duty_gaps,
                 "accounts_created": world.created["accounts"],
+                "field_accounts_created": world.created["field_accounts"],
             },
         )
     return run

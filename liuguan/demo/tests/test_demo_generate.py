@@ -6,6 +6,8 @@ from django.utils import timezone
 
 from liuguan.accounts.models import User
 from liuguan.accounts.roles import ROLE_LEVELS, Role
+from liuguan.compliance.codes import ReportOutcome
+from liuguan.compliance.models import DutyReport
 from liuguan.core.audit import audit_verify
 from liuguan.core.identity import DocumentError, parse_document, validate_credit_code
 from liuguan.core.models import AuditEvent
@@ -104,8 +106,21 @@ def test_each_defect_points_at_what_it_says(generate):
         real = truth[defect.true_key]
         if defect.kind == DefectKind.UNREGISTERED:
             assert defect.person is None and defect.stay is None and not real.registered
-            assert not Person.objects.filter(doc_number=real.doc_number).exists()
             assert defect.detail["house_id"] == real.house_id
+            recorded = Person.objects.filter(doc_number=real.doc_number)
+            if "reported_by" not in defect.detail:
+                assert not recorded.exists() and real.person_id is None
+                continue
+            # A landlord's or employer's report registered them: the report created their only stay.
+            channel = defect.detail["reported_by"]
+            person = recorded.get()
+            assert person.pk == real.person_id == defect.detail["person_id"] and person.source_channel == channel
+            stay = Stay.objects.get(person=person)
+            assert stay.departed_on is None and stay.source_channel == channel and stay.collector_id is None
+            assert (stay.house_id, stay.employer_id) == (real.house_id, real.employer_id)
+            assert stay.arrived_on == real.arrived_on
+            report = DutyReport.objects.get(stay=stay, outcome=ReportOutcome.CREATED)
+            assert report.channel == channel and report.reported_at == stay.registered_at
         elif defect.kind == DefectKind.LATE_REGISTRATION:
             assert defect.stay.person_id == defect.person_id == real.person_id
             lag = (timezone.localtime(defect.stay.registered_at).date() - defect.stay.arrived_on).days
@@ -168,6 +183,7 @@ def test_a_run_leaves_one_audit_event_besides_the_accounts_and_the_chain_holds(g
     actions = Counter(AuditEvent.objects.values_list("action", flat=True))
     assert actions["demo.generate"] == 1
     assert actions["user.create"] == 14
+    assert actions["user.create_batch"] == 1  # the field workers
     event = AuditEvent.objects.get(action="demo.generate")
     assert event.object_id == str(run.pk) and event.changes["seed"] == 7
     assert event.changes["counts"]["person"] == Person.objects.count()
@@ -178,23 +194,26 @@ def test_a_run_leaves_one_audit_event_besides_the_accounts_and_the_chain_holds(g
 def test_reset_replaces_the_people_but_keeps_places_and_accounts(generate):
     generate(persons=600)
     offices = set(Office.objects.values_list("pk", flat=True))
-    users, divisions = User.objects.count(), Division.objects.count()
+    users, divisions = set(User.objects.values_list("pk", flat=True)), Division.objects.count()
     with pytest.raises(DemoDataExists):
         generate(persons=600)
     generate(persons=300, seed=8, reset=True)
     assert DemoRun.objects.count() == 1
     assert TruePerson.objects.count() == 300
-    # Besides the registered real people and their duplicates: landlords and hotel guests (duties.py).
+    # Besides the real people registered (by a registration channel or a report) and their duplicates:
+    # landlords and hotel guests (duties.py).
     counts = DemoRun.objects.get().summary["counts"]
     assert Person.objects.count() == (
-        TruePerson.objects.filter(registered=True).count()
+        TruePerson.objects.filter(person__isnull=False).count()
         + Defect.objects.filter(kind=DefectKind.DUPLICATE).count()
         + counts["landlord"]
         + counts["guest"]
     )
     assert House.objects.count() < 600
     assert offices <= set(Office.objects.values_list("pk", flat=True))
-    assert (User.objects.count(), Division.objects.count()) == (users, divisions)
+    # Field workers of communities only the new run populates come on top.
+    assert users <= set(User.objects.values_list("pk", flat=True))
+    assert Division.objects.count() == divisions
 
 
 @pytest.mark.django_db

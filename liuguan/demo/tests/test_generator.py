@@ -4,6 +4,7 @@ import pytest
 
 from liuguan.demo.defects import Rates
 from liuguan.demo.generator import ProvinceGenerator
+from liuguan.demo.models import TruePerson
 from liuguan.demo.runs import world_build
 from liuguan.demo.writers import TABLES, IdBlocks, column, counting_reserve
 from liuguan.registry.models import Person, Stay
@@ -109,3 +110,22 @@ def test_the_same_seed_gives_the_same_rows_and_another_seed_other_rows(generate)
     assert first == again
     assert len(first[0]) > 400 and len(first[1]) > 400
     assert first[0] != other[0] and first[1] != other[1]
+
+
+@pytest.mark.django_db
+def test_other_defect_rates_leave_the_population_as_it_was(generate):
+    def population():
+        return sorted(
+            TruePerson.objects.values_list(
+                "true_key", "doc_number", "name", "phone", "community_id", "employer__credit_code", "arrived_on"
+            )
+        )
+
+    # given
+    generate(seed=11, persons=500)
+    first = population()
+    # when: more households go unregistered, more registrations come late
+    generate(seed=11, persons=500, reset=True, rates=Rates(unregistered=0.3, late=0.2))
+    # then
+    assert population() == first
+    assert TruePerson.objects.filter(registered=False).count() > 100

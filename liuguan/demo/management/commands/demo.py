@@ -97,6 +97,8 @@ class Command(BaseCommand):
         labels = (
             ("trueperson", "real people (truth)"),
             ("unregistered", "  of them unregistered"),
+            ("registered_by_landlord", "    by a landlord's report"),
+            ("registered_by_employer", "    by an employer's report"),
             ("children", "  of them children with parents"),
             ("person", "person records"),
             ("stay", "stays"),
@@ -119,6 +121,7 @@ class Command(BaseCommand):
         for kind, n in summary.get("duty_gaps", {}).items():
             self.stdout.write(f"  gap {kind:<28} {n:>10,}")
         self.stdout.write(f"  offices and grids created        {summary['offices_and_grids_created']:>10,}")
+        self.stdout.write(f"  field accounts created           {summary['field_accounts_created']:>10,}")
         if summary["accounts_created"]:
             self.stdout.write(f"accounts created: {', '.join(summary['accounts_created'])} (password {DEMO_PASSWORD})")
         self.stdout.write(
