@@ -104,6 +104,10 @@ def _register_routers():
     from liuguan.exchange.api_feeds import router as feeds_router
     from liuguan.exchange.api_police import router as police_router
     from liuguan.geo.api import router as geo_router
+    from liuguan.oversight.api import router as oversight_router
+    from liuguan.permits.api_rights import router as permits_rights_router
+    from liuguan.permits.api_rights import verify_router as permits_verify_router
+    from liuguan.permits.api_work import router as permits_work_router
     from liuguan.registry.api import router as registry_router
     from liuguan.registry.api_places import router as places_router
 
@@ -118,6 +122,10 @@ def _register_routers():
     api.add_router("/exchange", exchange_router)
     api.add_router("/exchange", feeds_router)
     api.add_router("/exchange", police_router)
+    api.add_router("/oversight", oversight_router)
+    api.add_router("/permits", permits_work_router)
+    api.add_router("/permits", permits_rights_router)
+    api.add_router("/exchange", permits_verify_router)
 
 
 def api_operations(ninja_api: NinjaAPI):

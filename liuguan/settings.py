@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "liuguan.registry",
     "liuguan.collection",
     "liuguan.compliance",
+    "liuguan.oversight",
+    "liuguan.permits",
     "liuguan.demo",
 ]
 
@@ -165,6 +167,20 @@ LIUGUAN_SCHEDULE = {
     "recompute_tiers": {"task": "liuguan.compliance.tasks.recompute_tiers_task", "cron": "30 2 * * *"},
     "webhooks": {"task": "liuguan.exchange.tasks.webhooks_run_task", "cron": "* * * * *"},
     "bulletins_sweep": {"task": "liuguan.exchange.tasks_police.bulletins_sweep_task", "cron": "*/5 * * * *"},
+    "quality_cells": {"task": "liuguan.oversight.tasks.cells_refresh_task", "cron": "*/5 * * * *"},
+    "feedback_escalate": {"task": "liuguan.oversight.tasks.feedback_escalate_task", "cron": "15 * * * *"},
+    "permits_refresh": {"task": "liuguan.permits.tasks.permits_refresh_task", "cron": "5 0 * * *"},
+}
+# Data quality (municipal management): defaults an officer may override per query or per round.
+LIUGUAN_QUALITY = {
+    # An open stay nobody has confirmed in the field for this many months counts as stale.
+    "stale_months": 6,
+    # Records drawn per collector in a spot-check round, and the days the verifiers have.
+    "spot_check_sample": 5,
+    "spot_check_days": 14,
+    # Working days a collector has to fix or dispute a feedback task; then the station officer, then the street.
+    "feedback_days": 5,
+    "escalate_after_days": 3,
 }
 
 NINJA_PAGINATION_PER_PAGE = 50

@@ -61,6 +61,28 @@ PERMISSIONS: dict[str, set[Role]] = {
     "bulletin.issue": {Role.POLICE},
     "bulletin.view": {Role.POLICE},
     "offence.notify": {Role.POLICE},
+    # Municipal management (oversight): data quality, spot checks, feedback, sweeps.
+    "quality.view": OFFICERS | {Role.AUDITOR},
+    "spotcheck.manage": OFFICERS,
+    "spotcheck.verify": FIELD | DESK,
+    "feedback.open": OFFICERS,
+    "feedback.work": FIELD | DESK,
+    "sweep.manage": OFFICERS,
+    "sweep.work": FIELD | DESK,
+    "omission.view": OFFICERS | {Role.POLICE},
+    # Residence permits: stations and streets take applications (Order 663 Art. 8 lets public security entrust
+    # community service bodies); public security decides, issues and endorses alongside the desk officers.
+    "permit.view": OFFICERS | {Role.POLICE},
+    "permit.apply": DESK,
+    "permit.decide": DESK | {Role.POLICE},
+    "permit.issue": DESK | {Role.POLICE},
+    "permit.endorse": DESK | {Role.POLICE},
+    "permit.revoke": DESK | {Role.COUNTY_OFFICER, Role.POLICE},
+    # Residence permits, rights and certificates (permrights): what a person's permit grants, the settlement
+    # check, and marriage-and-childbearing certificates (recorded at the desk, read by officers in scope).
+    "rights.view": OFFICERS | {Role.POLICE},
+    "certificate.record": DESK,
+    "certificate.view": OFFICERS | {Role.POLICE},
 }
 
 # The level of division each role is normally bound to; used by the demo and to check new accounts.

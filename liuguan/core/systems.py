@@ -16,12 +16,17 @@ SYSTEM_PAGES = {
     "oversight": {
         "title": _("Municipal management"),
         "summary": _("Data quality measured per area and per collector, scorecards, trace-back and feedback."),
-        "ready": [],
-        "coming": [
-            _("Timeliness, error rate from spot checks, omission rate by capture-recapture"),
-            _("Scorecards per collector, collection point, community, street, county and city"),
-            _("Feedback tasks to the collector who set a wrong field; verification sweeps"),
+        "ready": [
+            (
+                _("Scorecards per collector, collection point, community, street, county and city"),
+                "/oversight/scorecard/",
+            ),
+            (_("Spot checks and the error rate with its interval"), "/oversight/spotchecks/"),
+            (_("Feedback tasks to the collector who set a wrong field"), "/oversight/feedback/"),
+            (_("Omission rate by capture-recapture, and the people to follow up"), "/oversight/omissions/"),
+            (_("Verification sweeps"), "/oversight/sweeps/"),
         ],
+        "coming": [],
     },
     "exchange": {
         "title": _("Department exchange"),

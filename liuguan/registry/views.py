@@ -12,6 +12,7 @@ from liuguan.core.identity import DocumentError, parse_document, rule_message
 from liuguan.core.permissions import page
 from liuguan.exchange.selectors import person_lookups
 from liuguan.exchange.selectors_police import person_facts
+from liuguan.oversight.views_checks import person_feedback_panel
 
 from . import services
 from .access import access_person_by_id
@@ -58,6 +59,7 @@ def detail(request, person_id):
             "tier": person_tier(user=request.user, person=person),
             "exchange_lookups": person_lookups(person=person),
             "department_facts": person_facts(user=request.user, person=person),
+            "feedback": person_feedback_panel(user=request.user, person=person),
         },
     )
 

@@ -88,7 +88,7 @@ def record_correct(
         setattr(record, name, new)
     update = list(changes)
     if "name" in changes:
-        record.name_pinyin, record.name_initials = name_pinyin(record.name), name_initials(record.name)
+        record.name_pinyin, record.name_initials = name_pinyin(record.name).replace(" ", ""), name_initials(record.name)
         update += ["name_pinyin", "name_initials"]
     if model is Person:
         update.append("updated_at")
