@@ -194,5 +194,7 @@ LOGGING = {
 }
 
 # Which division the demo and the province overview treat as "this province".
+# The address the public reaches this server at (printed in permits' QR codes); empty: the request's host.
+LIUGUAN_PUBLIC_URL = os.environ.get("LIUGUAN_PUBLIC_URL", "")
 LIUGUAN_PROVINCE_CODE = os.environ.get("LIUGUAN_PROVINCE_CODE", "51")
 LIUGUAN_PROVINCE_NAME = _("Sichuan")

@@ -44,6 +44,27 @@ class PermitKind:
 
 
 @dataclass(frozen=True)
+class Requirement:
+    """One line of the checklist: met by any one of the materials in `any_of` (Art. 9's "or").
+
+    `conditions` and `kinds` narrow it to applicants relying on those conditions or applying for those kinds;
+    empty means every applicant.
+    """
+
+    code: str
+    label: str
+    any_of: tuple[str, ...]
+    conditions: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+
+    def applies(self, *, condition: str, kind: str) -> bool:
+        return (not self.conditions or condition in self.conditions) and (not self.kinds or kind in self.kinds)
+
+    def met(self, materials: dict) -> bool:
+        return any(materials.get(code) for code in self.any_of)
+
+
+@dataclass(frozen=True)
 class Policy:
     code: str
     version: str
@@ -56,6 +77,9 @@ class Policy:
     decision_extended_working_days: int
     endorsement_window_months: int
     kinds: tuple[PermitKind, ...] = field(default_factory=tuple)
+    # (material code, label) in the order the checklist shows them, and the requirements they meet.
+    materials: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    checklist: tuple[Requirement, ...] = field(default_factory=tuple)
 
     def kind(self, code: str) -> PermitKind:
         for kind in self.kinds:
@@ -63,18 +87,41 @@ class Policy:
                 return kind
         raise KeyError(code)
 
+    def material_label(self, code: str) -> str:
+        return dict(self.materials).get(code, code)
 
-@lru_cache(maxsize=8)
-def policy_load(code: str = "national") -> Policy:
-    """A policy from the shipped data; a city profile takes what it does not say from its base."""
+    def upgrade_of(self, kind: str) -> PermitKind | None:
+        """The kind a holder of `kind` moves up to once eligible (Chengdu: temporary to formal), if any."""
+        return next((k for k in self.kinds if k.upgrades == kind), None)
+
+
+def policy_content(code: str = "national") -> dict:
+    """A shipped policy as one self-contained document: a city profile takes what it does not say from its
+    base, and adds its own materials and checklist lines (`materials_add`, `checklist_add`) to the base's.
+    This is what a PermitPolicy row stores, so a decision can be explained by the row alone.
+    """
     raw = json.loads(DATA.read_text(encoding="utf-8"))
     entry = dict(raw[code])
     base = entry.pop("base", None)
     if base:
-        merged = dict(raw[base])
+        merged = policy_content(base)
         merged.update(entry)
         entry = merged
-    kinds = tuple(PermitKind(**k) for k in entry.pop("kinds"))
+    if "materials_add" in entry:
+        entry["materials"] = {**entry.get("materials", {}), **entry.pop("materials_add")}
+    if "checklist_add" in entry:
+        entry["checklist"] = [*entry.get("checklist", []), *entry.pop("checklist_add")]
+    return entry
+
+
+def shipped_policies() -> list[str]:
+    """The codes of the policies in data/policies.json, bases first."""
+    raw = json.loads(DATA.read_text(encoding="utf-8"))
+    return sorted(raw, key=lambda code: (bool(raw[code].get("base")), code))
+
+
+def policy_from_content(code: str, entry: dict) -> Policy:
+    """The policy a stored or shipped document describes."""
     return Policy(
         code=code,
         version=entry["version"],
@@ -86,8 +133,45 @@ def policy_load(code: str = "national") -> Policy:
         decision_working_days=entry["decision_working_days"],
         decision_extended_working_days=entry["decision_extended_working_days"],
         endorsement_window_months=entry["endorsement_window_months"],
-        kinds=kinds,
+        kinds=tuple(PermitKind(**k) for k in entry["kinds"]),
+        materials=tuple(entry.get("materials", {}).items()),
+        checklist=tuple(
+            Requirement(
+                code=r["code"],
+                label=r["label"],
+                any_of=tuple(r["any_of"]),
+                conditions=tuple(r.get("conditions", ())),
+                kinds=tuple(r.get("kinds", ())),
+            )
+            for r in entry.get("checklist", ())
+        ),
     )
+
+
+@lru_cache(maxsize=8)
+def policy_load(code: str = "national") -> Policy:
+    """A policy from the shipped data; a city profile takes what it does not say from its base."""
+    return policy_from_content(code, policy_content(code))
+
+
+@lru_cache(maxsize=64)
+def _policy_of_row(code: str, version: str, content_json: str) -> Policy:
+    return policy_from_content(code, json.loads(content_json))
+
+
+def policy_from(row) -> Policy:
+    """The policy a PermitPolicy row stores (the version a decision names), built like a shipped one."""
+    return _policy_of_row(row.code, row.version, json.dumps(row.content, sort_keys=True))
+
+
+def requirements(policy: Policy, *, condition: str, kind: str) -> tuple[Requirement, ...]:
+    """The checklist for an applicant relying on `condition` and applying for `kind` (Art. 9)."""
+    return tuple(r for r in policy.checklist if r.applies(condition=condition, kind=kind))
+
+
+def missing_materials(policy: Policy, *, condition: str, kind: str, materials: dict) -> tuple[Requirement, ...]:
+    """Every checklist line the materials brought do not meet: what the single notice lists."""
+    return tuple(r for r in requirements(policy, condition=condition, kind=kind) if not r.met(materials))
 
 
 class Reason(StrEnum):
