@@ -21,7 +21,7 @@ SYSTEM_PAGES = {
                 _("Scorecards per collector, collection point, community, street, county and city"),
                 "/oversight/scorecard/",
             ),
-            (_("Spot checks and the error rate with its interval"), "/oversight/spotchecks/"),
+            (_("Spot checks and the error rate with its interval"), "/oversight/checks/"),
             (_("Feedback tasks to the collector who set a wrong field"), "/oversight/feedback/"),
             (_("Omission rate by capture-recapture, and the people to follow up"), "/oversight/omissions/"),
             (_("Verification sweeps"), "/oversight/sweeps/"),
@@ -62,7 +62,7 @@ SYSTEM_PAGES = {
     },
     "registry": {
         "title": _("District management"),
-        "summary": _("People, houses, employers and their stays; permits and duties follow."),
+        "summary": _("People, houses, employers and their stays; residence permits, rights and duties."),
         "ready": [
             (_("Search people by document number, name or pinyin"), "/registry/people/"),
             (_("Person pages with stays over time and who set each field"), "/registry/people/"),
@@ -70,7 +70,8 @@ SYSTEM_PAGES = {
             (_("Responsibility agreements, renewal reminders, breaches and coverage"), "/compliance/agreements/"),
             (_("Foreigners whose visa or residence document expires"), "/compliance/foreigners/"),
             (_("Classified management: rules and tiers"), "/compliance/classification/"),
+            (_("Residence permits: applications, decisions, printing with a QR code, endorsements"), "/permits/"),
         ],
-        "coming": [_("Residence permits and rights")],
+        "coming": [],
     },
 }

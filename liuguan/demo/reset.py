@@ -45,11 +45,13 @@ def _work_delete(spans: dict[str, tuple[int, int]]) -> dict[str, int]:
     deleted: dict[str, int] = {}
     persons, houses = spans.get("person"), spans.get("house")
     if persons:
+        # A replacement application and the permit it replaced protect each other: cut that link first.
+        Application.objects.filter(person_id__gte=persons[0], person_id__lte=persons[1]).update(replaces=None)
         for model in (FeedbackTask, SpotCheck, Permit, Application, MarriageCertificate):
-            count, _ = model.objects.filter(person_id__range=persons).delete()
+            count, _ = model.objects.filter(person_id__gte=persons[0], person_id__lte=persons[1]).delete()
             deleted[model._meta.model_name] = count
     if houses:
-        deleted["sweeptask"], _ = SweepTask.objects.filter(house_id__range=houses).delete()
+        deleted["sweeptask"], _ = SweepTask.objects.filter(house_id__gte=houses[0], house_id__lte=houses[1]).delete()
     deleted["spotcheckround"], _ = SpotCheckRound.objects.filter(checks__isnull=True).delete()
     deleted["sweep"], _ = Sweep.objects.filter(tasks__isnull=True).delete()
     return deleted

@@ -5,6 +5,7 @@ They parse what is typed; the services decide what is valid.
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from liuguan.registry.codes import ETHNICITIES, Education, Marital
 from liuguan.registry.models import Person, Stay
@@ -20,7 +21,7 @@ CODED = {"ethnicity": ETHNICITIES, "education": Education.choices, "marital_stat
 class SweepForm(forms.Form):
     """A sweep: its name, the area (inside the officer's jurisdiction) and the window."""
 
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=pgettext_lazy("sweep", "Name"), max_length=100)
     division_code = forms.ChoiceField(label=_("Area"))
     starts_on = forms.DateField(label=_("First day"), **DATE)
     ends_on = forms.DateField(label=_("Last day"), **DATE)

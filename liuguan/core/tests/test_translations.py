@@ -9,20 +9,24 @@ import pytest
 LOCALES = sorted(Path(__file__).resolve().parents[2].glob("**/locale/zh_Hans/LC_MESSAGES/django.po"))
 
 
-def _entries(po: Path) -> dict[tuple[str | None, str], str]:
-    """A small reader for the catalogue: (context, msgid) -> msgstr, with fuzzy entries marked."""
+def _entries(po: Path) -> dict[tuple[str | None, str, str | None], str]:
+    """A small reader for the catalogue: (context, msgid, msgid_plural) -> msgstr (of a plural entry, its first
+    form), with fuzzy entries marked.
+    """
     entries, current, key, fuzzy = {}, {}, None, False
     for line in po.read_text(encoding="utf-8").splitlines() + [""]:
         if line.startswith("#,") and "fuzzy" in line:
             fuzzy = True
-        elif line.startswith(("msgctxt ", "msgid ", "msgstr ")):
+        elif line.startswith(("msgctxt ", "msgid ", "msgid_plural ", "msgstr ", "msgstr[")):
             key, value = line.split(" ", 1)
+            key = "msgstr" if key == "msgstr[0]" else key
             current[key] = ast.literal_eval(value)
         elif line.startswith('"') and key:
             current[key] += ast.literal_eval(line)
         elif not line.strip():
             if current.get("msgid"):
-                entries[(current.get("msgctxt"), current["msgid"])] = None if fuzzy else current.get("msgstr", "")
+                entry = (current.get("msgctxt"), current["msgid"], current.get("msgid_plural"))
+                entries[entry] = None if fuzzy else current.get("msgstr", "")
             current, key, fuzzy = {}, None, False
     return entries
 
@@ -35,6 +39,9 @@ def test_every_string_is_translated_and_compiled(po):
     assert untranslated == []
     with open(po.with_suffix(".mo"), "rb") as handle:
         compiled = gettext.GNUTranslations(handle)
-    for (context, msgid), msgstr in entries.items():
-        got = compiled.pgettext(context, msgid) if context else compiled.gettext(msgid)
+    for (context, msgid, plural), msgstr in entries.items():
+        if plural:
+            got = compiled.npgettext(context, msgid, plural, 1) if context else compiled.ngettext(msgid, plural, 1)
+        else:
+            got = compiled.pgettext(context, msgid) if context else compiled.gettext(msgid)
         assert got == msgstr, f"{po.with_suffix('.mo')} is stale for {msgid!r}: run msgfmt"

@@ -258,3 +258,19 @@ def test_reset_keeps_rows_added_by_hand_and_clears_their_references_to_generated
     assert list(Person.objects.all()) == [someone]
     assert list(House.objects.all()) == [flat]
     assert not TruePerson.objects.exists() and not DemoRun.objects.exists()
+
+
+def test_reset_takes_the_work_done_on_generated_people_with_them(generate, settings):
+    # given: permits issued to generated people (applications and permits protect people and stays)
+    from django.core.management import call_command
+
+    from liuguan.permits.models import Permit
+
+    generate(persons=600)
+    call_command("load_permit_policies", verbosity=0)
+    call_command("permits_demo", share=0.5, verbosity=0)
+    assert Permit.objects.exists()
+    # when
+    generate(persons=300, seed=8, reset=True)
+    # then
+    assert not Permit.objects.exists() and TruePerson.objects.count() == 300

@@ -121,7 +121,9 @@ class Command(BaseCommand):
             "lists' reach are not estimated."
         )
         write(estimated % {"seconds": took, "deff": total.dispersion, "outside": total.outside})
-        header = [_("area"), _("name"), "n1", "n2", "m", _("N (95% interval)"), _("missed by collectors")]
+        header = [_("area"), _("name"), "n1", "n2", "m"]
+        # xgettext:no-python-format (a bare "95%", not a placeholder)
+        header += [_("N (95% interval)"), _("missed by collectors")]
         header.append(_("omission rate"))
         if use_truth:
             header += [_("true N"), _("in"), _("true missed"), _("in"), _("true rate"), _("in")]
@@ -215,7 +217,9 @@ class Command(BaseCommand):
             answered = answer(spot_round, actor=user)
             write(_("Answered %(n)d checks from the demo's truth") % {"n": answered})
         rows = compare(spot_round, level=level)
-        header = [_("area"), _("name"), _("checked"), _("wrong"), _("error rate (95% interval)")]
+        header = [_("area"), _("name"), _("checked"), _("wrong")]
+        # xgettext:no-python-format (a bare "95%", not a placeholder)
+        header.append(_("error rate (95% interval)"))
         if use_truth:
             header += [_("true rate"), _("in")]
         table = []
