@@ -88,7 +88,7 @@ class GuestsIn(Schema):
     rows: list[GuestIn] = Field(..., min_length=1, description=f"1 to {services.MAX_GUEST_ROWS} check-ins or outs")
 
 
-class RowProblemOut(Schema):
+class GuestProblemOut(Schema):
     field: str
     rule: str
     msg: str
@@ -100,7 +100,7 @@ class GuestResultOut(Schema):
     person_id: int | None
     stay_id: int | None
     report_id: int | None
-    problems: list[RowProblemOut]
+    problems: list[GuestProblemOut]
 
 
 class GuestsOut(Schema):
@@ -295,7 +295,7 @@ def guests_batch(request, payload: GuestsIn):
                 person_id=r.person_id,
                 stay_id=r.stay_id,
                 report_id=r.report_id,
-                problems=[RowProblemOut(field=p.field, rule=p.rule, msg=str(p.message)) for p in r.problems],
+                problems=[GuestProblemOut(field=p.field, rule=p.rule, msg=str(p.message)) for p in r.problems],
             )
             for r in done.results
         ],

@@ -31,7 +31,7 @@ class RightOut(Schema):
     missing: list[MissingOut]
 
 
-class FactsOut(Schema):
+class PersonFactsOut(Schema):
     permit_kind: str | None
     permit_status: str | None = Field(..., description="valid, suspended or expired as of the day")
     years_held: int
@@ -44,7 +44,7 @@ class RightsOut(Schema):
     on: dt.date
     profile: str = Field(..., description="the rights profile of the person's area (chengdu, national)")
     version: str
-    facts: FactsOut
+    facts: PersonFactsOut
     rights: list[RightOut]
 
 
