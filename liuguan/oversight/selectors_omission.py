@@ -28,12 +28,13 @@ from django.db.models.functions import Cast, Coalesce, Replace
 
 from liuguan.compliance.codes import DutyChannel, ReportKind
 from liuguan.compliance.models import DutyReport
-from liuguan.core.errors import FieldProblem, InvalidInput, NotFound
+from liuguan.core.errors import FieldProblem, InvalidInput
 from liuguan.core.scoping import jurisdiction, scoped, within
 from liuguan.geo.models import Division
 from liuguan.registry.codes import HouseKind, Reason, SourceChannel
 from liuguan.registry.models import Stay
 
+from . import areas
 from .stats import Z95, Estimate, all_matched_upper, chapman, profile_interval
 
 REGISTRATION_CHANNELS = (SourceChannel.COLLECTOR, SourceChannel.SELF, SourceChannel.IMPORT)
@@ -314,16 +315,8 @@ def _people(stays):
 
 
 def area_in_scope(user, code: str | None) -> str:
-    """The area a user asked for, which must lie inside their jurisdiction; none means the jurisdiction itself."""
-    own = jurisdiction(user)
-    if own is None:
-        raise NotFound()
-    code = (code or own).strip()
-    if not code.isdigit() or len(code) not in LENGTH_LEVEL or not code.startswith(own):
-        raise NotFound()
-    if len(code) > 2 and not Division.objects.filter(code=code).exists():
-        raise NotFound()
-    return code
+    """The code of the area a user asked for, inside their jurisdiction (see areas.area_in_scope)."""
+    return areas.area_in_scope(user, code).code
 
 
 def _level_length(level: str) -> int:

@@ -15,11 +15,11 @@ from django.utils.translation import gettext_lazy as _
 
 from liuguan.accounts.models import User
 from liuguan.accounts.roles import Role
-from liuguan.core.errors import FieldProblem, InvalidInput, NotFound
+from liuguan.core.errors import FieldProblem, InvalidInput
 from liuguan.core.identity import china_today
-from liuguan.core.scoping import jurisdiction, scoped
 from liuguan.geo.models import CODE_LENGTHS, Division, Office, OfficeKind
 
+from .areas import area_in_scope, area_trail
 from .cells import cells_refresh
 from .selectors_checks import error_by_unit, feedback_by_unit
 from .selectors_omission import omission_overview
@@ -128,20 +128,6 @@ def scorecard_levels(parent: str) -> list[str]:
 
 def default_level(parent: str) -> str:
     return scorecard_levels(parent)[0]
-
-
-def scorecard_parent(user, parent: str | None) -> Division:
-    """The area a user asks about: their own jurisdiction or a division inside it; anything else is missing."""
-    code = jurisdiction(user)
-    if code is None:
-        raise NotFound()
-    wanted = (parent or code).strip()
-    if not wanted.startswith(code):
-        raise NotFound()
-    area = scoped(Division.objects.all(), user).filter(code=wanted).first()
-    if area is None:
-        raise NotFound()
-    return area
 
 
 def stale_months_default() -> int:
@@ -295,7 +281,7 @@ def scorecard(
 
     `others=False` leaves out the other parts' figures (spot checks, feedback tasks, omission estimates).
     """
-    area = scorecard_parent(user, parent)
+    area = area_in_scope(user, parent)
     levels = scorecard_levels(area.code)
     level = level or levels[0]
     problems = []
@@ -353,9 +339,7 @@ def scorecard(
     if others:
         available = _other_parts(user=user, level=level, area=area.code, period=period, rows=rows, total=total)
 
-    own = len(jurisdiction(user))
-    trail_codes = [area.code[:n] for n in (2, 4, 6, 9, 12) if own <= n <= len(area.code)]
-    trail = list(Division.objects.filter(code__in=trail_codes).order_by("code"))
+    trail = area_trail(user, area.code)
     return Scorecard(
         area=area,
         level=level,

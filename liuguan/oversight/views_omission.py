@@ -12,11 +12,10 @@ from django.utils.translation import gettext_lazy
 
 from liuguan.core.errors import InvalidInput, NotFound
 from liuguan.core.permissions import page
-from liuguan.core.scoping import jurisdiction
-from liuguan.geo.models import Division
 
 from . import selectors_omission as selectors
 from . import truth_omission as truth
+from .areas import area_in_scope, area_trail, division_names
 
 LEVEL_LABELS = {
     "city": gettext_lazy("City"),
@@ -99,14 +98,6 @@ def _shown(figure, known=None) -> dict:
     return shown
 
 
-def _trail(user, code: str) -> list[Division]:
-    """The divisions from the user's jurisdiction down to `code`, for the breadcrumbs."""
-    own = jurisdiction(user) or ""
-    codes = [code[:n] for n in (2, 4, 6, 9, 12) if len(own) <= n <= len(code)]
-    found = Division.objects.in_bulk(codes)
-    return [found[c] for c in codes if c in found]
-
-
 def _levels_below(code: str) -> list[str]:
     return [level for level in selectors.AREA_LEVELS if selectors.LEVEL_LENGTH[level] > len(code)]
 
@@ -129,7 +120,7 @@ def omissions(request):
         raise Http404 from exc
     if not levels:
         units = {}
-    names = Division.objects.in_bulk(list(units) + [parent])
+    names = division_names(list(units) + [parent])
     known = truth.truth_available()
     truths, whole = {}, None
     if known:
@@ -158,7 +149,7 @@ def omissions(request):
         {
             "area": names.get(parent),
             "parent": parent,
-            "trail": _trail(user, parent),
+            "trail": area_trail(user, parent),
             "level": level,
             "level_choices": [(lv, LEVEL_LABELS[lv]) for lv in levels],
             "total": total,
@@ -188,7 +179,8 @@ def omission_candidates(request):
     user = request.user
     number = _page_number(request)
     try:
-        area = selectors.area_in_scope(user, request.GET.get("area"))
+        division = area_in_scope(user, request.GET.get("area"))
+        area = division.code
         rows, total = selectors.omission_candidates(
             user=user, area=area, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE
         )
@@ -199,9 +191,9 @@ def omission_candidates(request):
         request,
         "oversight/omission_candidates.html",
         {
-            "area": Division.objects.filter(code=area).first(),
+            "area": division,
             "area_code": area,
-            "trail": _trail(user, area),
+            "trail": area_trail(user, area),
             "rows": rows,
             "total": total,
             "page": number,
