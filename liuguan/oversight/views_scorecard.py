@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 from django.http import Http404
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from liuguan.core.errors import FieldProblem, InvalidInput, NotFound
@@ -14,39 +14,34 @@ from .export import scorecard_workbook_response
 from .selectors_scorecard import LEVEL_LABELS, RANKS, Period, period_choices, scorecard
 from .selectors_scorecard_table import scorecard_table
 
-# The parts of municipal management: (url name, fallback path, title, what it is, permissions any of which opens it).
+# The parts of municipal management: (url name, title, what it is, permissions any of which opens it).
 PARTS = [
     (
         "oversight:scorecard",
-        "/oversight/scorecard/",
         _("Scorecards"),
         _("Timeliness, staleness, errors and feedback per area, collection point and collector, as a league table."),
         ("quality.view",),
     ),
     (
         "oversight:spotchecks",
-        "/oversight/spotchecks/",
         _("Spot checks"),
         _("A random sample of each collector's records, verified in the field by someone else."),
         ("spotcheck.manage", "spotcheck.verify"),
     ),
     (
         "oversight:feedback",
-        "/oversight/feedback/",
         _("Feedback tasks"),
         _("Wrong fields sent back to whoever set them, with a deadline and escalation."),
         ("feedback.open", "feedback.work"),
     ),
     (
         "oversight:omissions",
-        "/oversight/omissions/",
         _("Omissions"),
         _("People others reported whom no collector registered, and the estimated unregistered population."),
         ("omission.view",),
     ),
     (
         "oversight:sweeps",
-        "/oversight/sweeps/",
         _("Verification sweeps"),
         _("Every house with open stays and every let house in an area, visited in a window."),
         ("sweep.manage", "sweep.work"),
@@ -54,20 +49,13 @@ PARTS = [
 ]
 
 
-def _url(name: str, fallback: str) -> str:
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return fallback
-
-
 @page("division.view")
 def index(request):
     """The parts of municipal management the user's role opens."""
     user = request.user
     parts = [
-        {"url": _url(name, fallback), "title": title, "summary": summary, "key": name.split(":")[1]}
-        for name, fallback, title, summary, perms in PARTS
+        {"url": reverse(name), "title": title, "summary": summary, "key": name.split(":")[1]}
+        for name, title, summary, perms in PARTS
         if any(user.can(p) for p in perms)
     ]
     return render(request, "oversight/index.html", {"parts": parts})
@@ -117,7 +105,7 @@ def scorecard_page(request):
         "level_choices": [(lv, LEVEL_LABELS[lv]) for lv in card.levels],
         "query": urlencode(query),
         # From a collector's row to their feedback tasks, for those who may open that list.
-        "feedback_url": _url("oversight:feedback_list", "") if request.user.can("feedback.open") else "",
+        "feedback_url": reverse("oversight:feedback_list") if request.user.can("feedback.open") else "",
     }
     template = "oversight/scorecard_table.html" if request.headers.get("HX-Request") else "oversight/scorecard.html"
     return render(request, template, context)

@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -69,14 +68,6 @@ def _or_404(getter, **kwargs):
         return getter(**kwargs)
     except NotFound as exc:
         raise Http404 from exc
-
-
-def _pdf_url(permit_id: int) -> str | None:
-    """The printable card, once the document part of the app serves it (URL name permits:permit_pdf)."""
-    try:
-        return reverse("permits:permit_pdf", args=[permit_id])
-    except NoReverseMatch:
-        return None
 
 
 def _problems_to_messages(request, exc) -> None:
@@ -369,7 +360,6 @@ def permit_detail(request, permit_id):
             "permit": permit,
             "state": permit.state,
             "live": live,
-            "pdf_url": _pdf_url(permit.pk),
             "events": trail(application=permit.application, permit=permit),
             "endorsements": list(permit.endorsements.select_related("by")),
             "before": permit_before(permit),
@@ -397,10 +387,10 @@ def _permit_action(request, permit_id, action, success, then=None):
 @page("permit.issue")
 @require_POST
 def permit_print_view(request, permit_id):
-    """Record the print and open the card (the PDF), or come back here while no PDF is served."""
+    """Record the print and open the card (the PDF)."""
 
     def to_card(permit):
-        return redirect(_pdf_url(permit.pk) or reverse("permits:permit_detail", args=[permit.pk]))
+        return redirect("permits:permit_pdf", permit_id=permit.pk)
 
     return _permit_action(
         request,

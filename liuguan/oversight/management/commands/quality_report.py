@@ -7,7 +7,6 @@ from the truth as the verifiers would find the people, and its estimate beside t
 """
 
 import datetime as dt
-import importlib
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -182,15 +181,10 @@ class Command(BaseCommand):
     def _errors(self, user, area: str, level: str, sample: int, seed: int, use_truth: bool) -> None:
         write = self.stdout.write
         write(_("Error rate by spot checks"))
-        try:
-            spotchecks = importlib.import_module("liuguan.oversight.services.spotchecks")
-            truth_errors = importlib.import_module("liuguan.oversight.truth_errors")
-            round_create = spotchecks.round_create
-            answer, compare = truth_errors.answer_from_truth, truth_errors.error_comparison
-        except (ImportError, AttributeError):
-            write(_("spot-check services not available: the error rate is not reported"))
-            return
         from liuguan.oversight.models import SpotCheckRound
+        from liuguan.oversight.services.spotchecks import round_create
+        from liuguan.oversight.truth_errors import answer_from_truth as answer
+        from liuguan.oversight.truth_errors import error_comparison as compare
 
         end = china_today()
         start = _previous_year(end)
