@@ -14,7 +14,7 @@ from liuguan.core.scoping import within
 from liuguan.registry.codes import HouseKind, Reason
 
 from .models import OmissionCell
-from .selectors_omission import DEFF_GROUPS, EMPLOYEES, STRATA, TENANTS, Counts, _people, domain_stays
+from .selectors_omission import DEFF_GROUPS, EMPLOYEES, STRATA, TENANTS, Counts, domain_stays, people_at_places
 
 # The jackknife group of a person-at-a-place: their house, or their employer when they have none.
 GROUP = "(CASE WHEN house_key > 0 THEN house_key ELSE employer_key END)"
@@ -22,7 +22,7 @@ GROUP = "(CASE WHEN house_key > 0 THEN house_key ELSE employer_key END)"
 
 def omission_cells_insert(stays: QuerySet) -> int:
     """Count the given stays into omission cells (the caller has deleted the cells of their areas)."""
-    inner, params = _people(domain_stays(stays)).query.sql_with_params()
+    inner, params = people_at_places(domain_stays(stays)).query.sql_with_params()
     table = connection.ops.quote_name(OmissionCell._meta.db_table)
     sql = (
         f"WITH people AS ({inner}) "  # noqa: S608 (Django's own SQL, its parameters bound)

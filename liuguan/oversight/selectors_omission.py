@@ -289,7 +289,7 @@ def _who():
     )
 
 
-def _people(stays):
+def people_at_places(stays):
     """One row per person at a place (community, house, employer, name): whether they are a tenant, on list 1,
     on list 2. Grouped in the database; the area is cut from the community code by the query around it.
     """
@@ -325,7 +325,7 @@ def _level_length(level: str) -> int:
     return LEVEL_LENGTH[level]
 
 
-def _figures(*, user, area: str, length: int) -> tuple[dict[str, OmissionFigure], OmissionFigure]:
+def _figures(*, user, area: str, length: int, refresh: bool = True) -> tuple[dict[str, OmissionFigure], OmissionFigure]:
     """Omission figures of every unit of code length `length` inside `area` with residents in the domain, and of
     the area as a whole (the units' counts added: they partition it), from the omission cells brought up to date.
 
@@ -335,7 +335,8 @@ def _figures(*, user, area: str, length: int) -> tuple[dict[str, OmissionFigure]
     from .cells import cells_refresh
     from .omission_cells import cells_counts
 
-    cells_refresh()
+    if refresh:
+        cells_refresh()
     counts, groups, outside = cells_counts(area, length)
     dispersion = design_effect(groups)
     own = jurisdiction(user)
@@ -372,11 +373,11 @@ def omission_total(*, user, area: str | None = None) -> OmissionFigure:
     return _figures(user=user, area=area, length=len(area))[1]
 
 
-def omission_overview(*, user, level: str, parent: str | None = None):
+def omission_overview(*, user, level: str, parent: str | None = None, refresh: bool = True):
     """The area's own figure and its units' at `level`, from one statement: what the omissions page shows."""
     length = _level_length(level)
     area = area_in_scope(user, parent)
-    return _figures(user=user, area=area, length=max(length, len(area)))[::-1]
+    return _figures(user=user, area=area, length=max(length, len(area)), refresh=refresh)[::-1]
 
 
 # -- candidate omissions ---------------------------------------------------------------------------------------
@@ -411,7 +412,7 @@ def _candidate_stays(*, user, area: str):
     """
     stays = domain_stays(scoped(Stay.objects.filter(within("community_id", area)), user))
     picked = (
-        _people(stays)
+        people_at_places(stays)
         .annotate(pick=Max(Case(When(pk__in=reported_stays(), then=F("pk")), output_field=IntegerField())))
         .filter(l1=0, l2=1)
         .values("pick")

@@ -251,7 +251,8 @@ def _other_parts(*, user, level: str, area: str, period: Period, rows: dict, tot
     feedback = feedback_by_unit(**common, **dates)
     omitted = None
     if level in AREA_LEVELS:
-        total.omission, omitted = omission_overview(**common)
+        # The scorecard has brought the cells up to date already.
+        total.omission, omitted = omission_overview(**common, refresh=False)
     for key, row in rows.items():
         row.error, row.feedback, row.omission = (_lookup(f, key) for f in (errors, feedback, omitted))
         if feedback is not None and row.feedback is None and not row.is_residual:

@@ -16,6 +16,7 @@ from liuguan.core.permissions import page
 from . import selectors_omission as selectors
 from . import truth_omission as truth
 from .areas import area_in_scope, area_trail, division_names
+from .selectors_sweeps import sweep_found_by_area
 
 LEVEL_LABELS = {
     "city": gettext_lazy("City"),
@@ -129,10 +130,13 @@ def omissions(request):
         whole = truth.total(truths.values(), parent)
         if not levels:
             truths = {}
+    # People found at the door and stays ended by sweeps: omissions already closed, beside the estimate.
+    found = sweep_found_by_area(user=user, level=level, parent=parent) if levels else {}
     rows = [
         {
             "code": code,
             "name": getattr(names.get(code), "name", code),
+            "found": found.get(code),
             "figure": figure,
             "shown": _shown(figure, truths.get(code)),
             "notes": _notes(figure),

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from liuguan.accounts.roles import Role
-from liuguan.conftest import citizen_id
+from liuguan.conftest import citizen_id, login
 from liuguan.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from liuguan.core.models import AuditEvent
 from liuguan.oversight import selectors_sweeps as selectors
@@ -588,6 +588,11 @@ def test_found_by_area_counts_new_people_and_ended_stays_per_unit(county):
     # Another county's officer sees nothing of it; a parent outside the jurisdiction gives nothing.
     assert selectors.sweep_found_by_area(user=make_user("wuhou", Role.COUNTY_OFFICER, "510107"), level="county") == {}
     assert selectors.sweep_found_by_area(user=officer, level="community", parent="510107") == {}
+    # The omissions page shows them beside the estimate of the community.
+    page = login(officer).get("/oversight/omissions/", {"parent": "510104001", "level": "community"})
+    rows = {row["code"]: row for row in page.context["rows"]}
+    assert rows[C1]["found"] == {"new_people": 1, "stays_ended": 1}
+    assert 'data-testid="found-by-sweeps">1<' in page.content.decode()
 
 
 def test_a_county_sized_sweep_is_made_in_a_bounded_number_of_queries(county, django_assert_max_num_queries):
