@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "liuguan.compliance",
     "liuguan.oversight",
     "liuguan.permits",
+    "liuguan.outflow",
     "liuguan.demo",
 ]
 
@@ -170,6 +171,8 @@ LIUGUAN_SCHEDULE = {
     "quality_cells": {"task": "liuguan.oversight.tasks.cells_refresh_task", "cron": "*/5 * * * *"},
     "feedback_escalate": {"task": "liuguan.oversight.tasks.feedback_escalate_task", "cron": "15 * * * *"},
     "permits_refresh": {"task": "liuguan.permits.tasks.permits_refresh_task", "cron": "5 0 * * *"},
+    "federation_outbox": {"task": "liuguan.outflow.tasks.outbox_send_task", "cron": "* * * * *"},
+    "outflow_reconcile": {"task": "liuguan.outflow.tasks.reconcile_task", "cron": "40 2 * * *"},
 }
 # Data quality (municipal management): defaults an officer may override per query or per round.
 LIUGUAN_QUALITY = {
@@ -181,6 +184,25 @@ LIUGUAN_QUALITY = {
     # Working days a collector has to fix or dispute a feedback task; then the station officer, then the street.
     "feedback_days": 5,
     "escalate_after_days": 3,
+}
+
+# Outflow population (origin side).
+LIUGUAN_OUTFLOW = {
+    # Whereabouts not known (no report, confirmation or departure notice) for this many months: flagged.
+    "unknown_months": int(os.environ.get("LIUGUAN_OUTFLOW_UNKNOWN_MONTHS", "6")),
+    # An outflow record no destination has confirmed this many days after it was reported: a task.
+    "confirm_days": 60,
+    # Working days the origin office has for a reconciliation task.
+    "task_days": 10,
+}
+# Federation between instances: this instance's identity and key; peers are configured in the database
+# (manage.py federation_peer). The key file is made on first use, outside the repository.
+LIUGUAN_FEDERATION = {
+    "instance": os.environ.get("LIUGUAN_INSTANCE_ID", "CN-51"),
+    "key_file": Path(os.environ.get("LIUGUAN_FEDERATION_KEY_FILE", VAR_DIR / "federation_ed25519.pem")),
+    # An envelope sent longer ago (or further in the future) than this is refused as stale.
+    "max_skew_seconds": 300,
+    "timeout_seconds": 5,
 }
 
 NINJA_PAGINATION_PER_PAGE = 50

@@ -83,6 +83,15 @@ PERMISSIONS: dict[str, set[Role]] = {
     "rights.view": OFFICERS | {Role.POLICE},
     "certificate.record": DESK,
     "certificate.view": OFFICERS | {Role.POLICE},
+    # Outflow population: the origin side's list of its people elsewhere, the reconciliation tasks, the flows;
+    # the federation with other instances (peers, outbox, inbox, refusals) is the province administrator's.
+    "outflow.view": OFFICERS | {Role.POLICE},
+    "outflow.record": FIELD | DESK,
+    "outflow.task": DESK | {Role.COUNTY_OFFICER},
+    "trajectory.view": REGISTRY_READERS,
+    "flow.view": OFFICERS | {Role.AUDITOR},
+    "federation.query": OFFICERS | {Role.POLICE},
+    "federation.admin": {Role.PROVINCE_ADMIN},
 }
 
 # The level of division each role is normally bound to; used by the demo and to check new accounts.
