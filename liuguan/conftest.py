@@ -209,3 +209,25 @@ def browser_login(page, username: str, password: str = PASSWORD) -> None:
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+def _db_order(item) -> int:
+    """0: rolled-back tests; 1: transactional tests that restore the database; 2: other transactional tests.
+
+    A transactional test without serialized rollback flushes the tables and lets post_migrate make the
+    content types again under new keys; a serialized-rollback test after it restores the old keys and
+    collides with them. Django's own runner runs the serialized ones first for this reason; so do we.
+    """
+    marker = item.get_closest_marker("django_db")
+    kwargs = marker.kwargs if marker else {}
+    names = getattr(item, "fixturenames", ())
+    serialized = kwargs.get("serialized_rollback") or "django_db_serialized_rollback" in names
+    transactional = kwargs.get("transaction") or "transactional_db" in names or "live_server" in names
+    if not transactional:
+        return 0
+    return 1 if serialized else 2
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    items.sort(key=_db_order)

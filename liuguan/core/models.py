@@ -35,7 +35,7 @@ class AuditEvent(models.Model):
     object_id = models.CharField(_("object id"), max_length=64, blank=True, db_index=True)
     division_code = models.CharField(_("division"), max_length=12, blank=True, db_index=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
-    source = models.CharField(_("source"), max_length=16, blank=True)
+    source = models.CharField(_("source"), max_length=64, blank=True)
     purpose = models.CharField(_("purpose"), max_length=200, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)

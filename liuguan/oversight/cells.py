@@ -127,11 +127,18 @@ def covering_prefixes(codes) -> list[str]:
     return sorted(kept)
 
 
+# Families of audited writes that never change a stay: an outflow record names its origin county, and
+# recomputing a whole county's cells for every inflow from it would cost more than the cells save.
+NON_STAY_FAMILIES = ("outflow.", "federation.", "grid.", "open311")
+
+
 def changed_prefixes(after: int, upto: int) -> list[str]:
     """The areas that audited writes in (after, upto] touched, as the fewest covering division codes."""
     events = (
         AuditEvent.objects.filter(id__gt=after, id__lte=upto).exclude(division_code="").exclude(action__in=READ_ACTIONS)
     )
+    for family in NON_STAY_FAMILIES:
+        events = events.exclude(action__startswith=family)
     return covering_prefixes(events.order_by().values_list("division_code", flat=True).distinct())
 
 
