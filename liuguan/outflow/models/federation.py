@@ -111,6 +111,9 @@ class SeenEnvelope(models.Model):
     digest = models.CharField(max_length=64, unique=True)
     seen_at = models.DateTimeField(default=timezone.now, db_index=True)
 
+    def __str__(self) -> str:
+        return self.digest
+
 
 class Refusal(models.Model):
     """A message refused at the door, with what it claimed to be: for the administrator and the audit."""
