@@ -340,8 +340,13 @@ def field_accounts_ensure(
 
 
 def grid_workers_assign(chain: Chain, users: dict[str, User]) -> None:
-    """Grids without a worker get their community's: `grid` in the chain's community, `g<community>-1` elsewhere."""
+    """Grids without a worker get their community's: `grid` in the chain's community, `g<community>-1` elsewhere.
+
+    Their deputy is the community's first collector, `c<community>-1`, where there is one.
+    """
     if "grid" in users:
         Grid.objects.filter(community_id=chain.community, worker__isnull=True).update(worker=users["grid"])
     worker = User.objects.filter(username=Concat(Value("g"), OuterRef("community_id"), Value("-1"))).values("pk")
     Grid.objects.filter(Exists(worker), worker__isnull=True).update(worker=Subquery(worker[:1]))
+    deputy = User.objects.filter(username=Concat(Value("c"), OuterRef("community_id"), Value("-1"))).values("pk")
+    Grid.objects.filter(Exists(deputy), deputy__isnull=True).update(deputy=Subquery(deputy[:1]))

@@ -6,17 +6,16 @@ national code list, so the same seed gives the same plan on any database holding
 """
 
 import functools
-import gzip
 import heapq
 import math
 import random
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.core.management import call_command
 
 from liuguan.core import identity
 from liuguan.geo.models import Division, Level
+from liuguan.geo.names import PLACEHOLDER_PREFECTURES, national_names
 
 from .draw import Weighted
 from .reference import (
@@ -31,13 +30,11 @@ from .reference import (
     SICHUAN_ORIGIN_WEIGHTS,
 )
 
-NAMES_FILE = Path(__file__).with_name("data") / "china_divisions.csv.gz"
 # About this many stays per populated community: enough that a community page has people on it.
 STAYS_PER_COMMUNITY = 40
 # Stays per real person on average (trajectories, minus the unregistered, plus duplicates), for sizing.
 STAYS_PER_PERSON = 1.3
 _NAME_SUFFIXES = ("社区居民委员会", "社区居委会", "居民委员会", "村民委员会", "居委会", "村委会")
-_PLACEHOLDER_PREFECTURES = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
 
 
 def divisions_ensure(province: str = "51") -> None:
@@ -76,12 +73,6 @@ def origin_county_weight(code: str) -> float:
     """Rural counties send the most people out; districts the fewest."""
     suffix = int(code[4:6])
     return 1.0 if suffix <= 18 else 2.0 if suffix >= 81 else 3.0
-
-
-@functools.cache
-def national_names() -> dict[str, str]:
-    with gzip.open(NAMES_FILE, "rt", encoding="utf-8") as lines:
-        return dict(line.rstrip("\n").split(",", 1) for line in lines if "," in line)
 
 
 @functools.cache
@@ -129,7 +120,7 @@ class Plan:
         if name is None:
             names = self.names if code.startswith(self.province) else national_names()
             parts = [names.get(code[:n], "") for n in (2, 4, 6)]
-            if parts[1] in _PLACEHOLDER_PREFECTURES:
+            if parts[1] in PLACEHOLDER_PREFECTURES:
                 parts[1] = ""
             name = self._place_names[code] = "".join(parts)
         return name

@@ -172,3 +172,45 @@ class DutyGap(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.channel}"
+
+
+class OutflowTruth(models.TextChoices):
+    # The origin reported them and a stay here confirmed it, whether the reported destination was right or not.
+    CONFIRMED = "confirmed", _("Reported by the origin, confirmed by a stay here")
+    # The origin reported them; no destination ever confirmed (another province with no peer, or never registered).
+    NEVER_CONFIRMED = "never_confirmed", _("Reported by the origin, never confirmed")
+    # As NEVER_CONFIRMED, and the origin has not heard of them for longer than the outflow settings allow.
+    UNKNOWN = "unknown", _("Reported, never confirmed, whereabouts unknown for too long")
+    # A stay here with no record at the origin: the origin's own list missed them.
+    MISSED = "missed", _("Inflow with no outflow record at the origin")
+
+
+class TrueOutflow(models.Model):
+    """What is true about one of the province's people living away from their hukou county, and what the origin
+    reported: the reconciliation's counts per origin county must come out as these rows say.
+    """
+
+    run = models.ForeignKey(DemoRun, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    person = models.ForeignKey(
+        "registry.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
+    # The TruePerson's key, or X + an index for the people living in other provinces whom only this truth knows.
+    true_key = models.CharField(max_length=16, blank=True)
+    # Where the outflow record belongs: the hukou village the family reported from, or the hukou county.
+    origin_code = models.CharField(max_length=12)
+    # Where they really live: a community here, or a county of another province.
+    true_destination = models.CharField(max_length=12)
+    reported = models.BooleanField(default=False)
+    reported_destination = models.CharField(max_length=12, blank=True)
+    category = models.CharField(max_length=16, choices=OutflowTruth.choices, db_index=True)
+    # The report put the person on the register (nobody had registered them anywhere before).
+    created_person = models.BooleanField(default=False)
+    # Wrong destination, duplicate registration, unregistered at the destination, the day last heard of.
+    detail = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("true outflow")
+        verbose_name_plural = _("true outflows")
+
+    def __str__(self) -> str:
+        return f"{self.category} {self.true_key or self.person_id}"

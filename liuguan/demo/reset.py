@@ -36,15 +36,23 @@ DUTY_ORDER = (
 
 def _work_delete(spans: dict[str, tuple[int, int]]) -> dict[str, int]:
     """Work done on generated people since (spot checks, feedback tasks, sweeps, permit applications and
-    permits) goes with them, through the ORM so its own dependents follow their foreign keys; these tables
-    hold thousands of rows, not millions. Rounds and sweeps left without work go too.
+    permits, outflow records) goes with them, through the ORM so its own dependents follow their foreign keys;
+    these tables hold thousands of rows, not millions. Rounds and sweeps left without work go too.
     """
+    from liuguan.outflow.demo import outflow_demo_reset
+    from liuguan.outflow.models import OutflowRecord, RemoteStay
     from liuguan.oversight.models import FeedbackTask, SpotCheck, SpotCheckRound, Sweep, SweepTask
     from liuguan.permits.models import Application, MarriageCertificate, Permit
 
     deleted: dict[str, int] = {}
     persons, houses = spans.get("person"), spans.get("house")
+    # The outflow demo's records, the people its reports registered and its truth; then any outflow record or
+    # stay at another instance of a generated person (their history and tasks go with them).
+    deleted.update({f"outflow_demo_{k}": v for k, v in outflow_demo_reset().items()})
     if persons:
+        for model in (OutflowRecord, RemoteStay):
+            count, _ = model.objects.filter(person_id__gte=persons[0], person_id__lte=persons[1]).delete()
+            deleted[model._meta.model_name] = count
         # A replacement application and the permit it replaced protect each other: cut that link first.
         Application.objects.filter(person_id__gte=persons[0], person_id__lte=persons[1]).update(replaces=None)
         for model in (FeedbackTask, SpotCheck, Permit, Application, MarriageCertificate):

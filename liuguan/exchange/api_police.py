@@ -13,6 +13,7 @@ from ninja import Field, Router, Schema, Status
 from liuguan.core.errors import NotFound
 from liuguan.core.permissions import endpoint
 from liuguan.core.schemas import responses
+from liuguan.outflow.services.notices import ForwardedNotice
 
 from . import hub, selectors_police
 from .models import BulletinHit
@@ -134,6 +135,19 @@ class OffenceOut(Schema):
     status: str
     sent_at: dt.datetime
     acknowledged_at: dt.datetime | None
+
+
+class OffenceForwardedOut(Schema):
+    reference: str = Field(..., description="the notice's reference, as the receiving instance knows it")
+    person_id: int
+    name: str
+    doc_number_masked: str
+    hukou_code: str
+    peer: str = Field(..., description="the instance that serves the person's hukou area and received the notice")
+    offence: str
+    occurred_on: dt.date
+    status: str = Field(..., description="queued: in the outbox until the peer's receipt")
+    sent_at: dt.datetime
 
 
 def _bulletin_out(b) -> BulletinOut:
@@ -260,7 +274,13 @@ def bulletin_withdraw(request, bulletin_id: int, payload: WithdrawIn):
     return _bulletin_out(bulletin)
 
 
-@router.post("/offences", response=responses(OffenceOut, 201), summary="Send an offence notice to the hukou area")
+@router.post(
+    "/offences",
+    response={**responses(OffenceOut, 201), 202: OffenceForwardedOut},
+    summary="Send an offence notice to the hukou area",
+    description="A hukou in this province: the notice is created for its police (201). A hukou in another "
+    "province served by a peer instance: the notice is queued to that instance (202).",
+)
 @endpoint("offence.notify")
 def offence_create(request, payload: OffenceIn):
     notice = police.offence_notice_send(
@@ -270,6 +290,22 @@ def offence_create(request, payload: OffenceIn):
         occurred_on=payload.occurred_on,
         source="api",
     )
+    if isinstance(notice, ForwardedNotice):
+        return Status(
+            202,
+            OffenceForwardedOut(
+                reference=notice.reference,
+                person_id=notice.person.pk,
+                name=notice.person.name,
+                doc_number_masked=notice.person.doc_number_masked,
+                hukou_code=notice.hukou_code,
+                peer=notice.peer_code,
+                offence=notice.offence,
+                occurred_on=notice.occurred_on,
+                status="queued",
+                sent_at=notice.sent_at,
+            ),
+        )
     return Status(201, _offence_out(notice))
 
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from liuguan.core.errors import InvalidInput, NotFound
 from liuguan.core.permissions import page
+from liuguan.outflow.services.notices import ForwardedNotice
 from liuguan.registry.access import access_person_by_id
 
 from . import selectors_police
@@ -131,11 +132,17 @@ def offence_new(request, person_id):
         except InvalidInput as exc:
             _apply_problems(form, exc.problems)
         else:
-            messages.success(
-                request,
-                _("Notice %(number)s sent to the police of %(area)s")
-                % {"number": notice.number, "area": notice.hukou_area.name},
-            )
+            if isinstance(notice, ForwardedNotice):
+                text = _("Notice %(number)s sent to %(peer)s, the instance that serves the person's hukou area") % {
+                    "number": notice.reference,
+                    "peer": notice.peer_name,
+                }
+            else:
+                text = _("Notice %(number)s sent to the police of %(area)s") % {
+                    "number": notice.number,
+                    "area": notice.hukou_area.name,
+                }
+            messages.success(request, text)
             return redirect("police:offences")
     return render(request, "exchange/offence_new.html", {"form": form, "person": person})
 

@@ -12,6 +12,7 @@ from liuguan.core.identity import DocumentError, parse_document, rule_message
 from liuguan.core.permissions import page
 from liuguan.exchange.selectors import person_lookups
 from liuguan.exchange.selectors_police import person_facts
+from liuguan.outflow.views_trajectory import trajectory_panel
 from liuguan.oversight.views_checks import person_feedback_panel
 
 from . import services
@@ -60,6 +61,7 @@ def detail(request, person_id):
             "exchange_lookups": person_lookups(person=person),
             "department_facts": person_facts(user=request.user, person=person),
             "feedback": person_feedback_panel(user=request.user, person=person),
+            "trajectory_panel": trajectory_panel(user=request.user, person=person),
         },
     )
 

@@ -21,6 +21,7 @@ from liuguan.core.audit import audit_record
 from liuguan.core.scoping import scoped
 from liuguan.exchange.services.police import bulletins_match
 from liuguan.geo.models import Division, Level
+from liuguan.outflow.services.flows import stays_registered
 
 from ..models import ImportBatch, ImportRow
 from .cells import CommunityNames
@@ -336,6 +337,8 @@ class BatchRun:
         if batch.last_row >= chunk[0].row_number:
             raise Superseded("chunk already committed")
         outcome = writer.apply(prepared) if prepared is not None else writer.write(chunk)
+        # The origins' outflow records follow the new stays, in the chunk's transaction (a few queries a chunk).
+        stays_registered(outcome.stays, actor=self.actor, source="import")
         self._count(batch, outcome)
         audit_record(
             actor=self.actor,

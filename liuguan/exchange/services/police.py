@@ -245,6 +245,11 @@ def _match(bulletins: list[Bulletin], *, stays: Q | None, actor, source: str) ->
                 },
             )
             made.append(hit)
+    if made:
+        # People whose hukou another instance serves: its police are told through the outflow exchange.
+        from liuguan.outflow.services.notices import bulletin_hits_forward
+
+        bulletin_hits_forward(made)
     return made
 
 
@@ -343,12 +348,13 @@ def bulletin_hit_work(*, actor, hit_id: int, status: str, conclusion: str, sourc
 
 
 @transaction.atomic
-def offence_notice_send(
-    *, actor, person_id: int, offence: str, occurred_on: dt.date | None, source: str = "web"
-) -> OffenceNotice:
-    """Send an offence notice to the police of the person's hukou county in this province; a hukou elsewhere
-    is refused, since notices across provinces go through the outflow exchange.
+def offence_notice_send(*, actor, person_id: int, offence: str, occurred_on: dt.date | None, source: str = "web"):
+    """Send an offence notice to the police of the person's hukou county. In this province it is an
+    OffenceNotice they receive here; a hukou in another province goes as a message to the peer instance that
+    serves it (a ForwardedNotice is returned), and is refused when no peer serves that area.
     """
+    from liuguan.outflow.services.notices import offence_forward, peer_serving
+
     if not actor.can("offence.notify"):
         raise PermissionDenied()
     person = scoped(Person.objects.all(), actor).filter(pk=person_id).first()
@@ -365,22 +371,24 @@ def offence_notice_send(
             FieldProblem("occurred_on", "offence.date_future", _("The date of the offence is in the future"))
         )
     hukou = (person.hukou_code or "").strip()
-    area = None
+    area = peer = None
     if not hukou:
         problems.append(
             FieldProblem("person_id", "offence.hukou_unknown", _("This person's hukou area is not on the register"))
         )
     elif not hukou.startswith(_province()):
-        problems.append(
-            FieldProblem(
-                "person_id",
-                "offence.hukou_outside_province",
-                _(
-                    "This person's hukou lies outside the province: the notice goes through the outflow exchange "
-                    "with the hukou province, which is not available yet"
-                ),
+        peer = peer_serving(hukou)
+        if peer is None:
+            problems.append(
+                FieldProblem(
+                    "person_id",
+                    "offence.hukou_outside_province",
+                    _(
+                        "This person's hukou lies outside the province and no peer instance of the outflow exchange "
+                        "serves that area: the notice cannot be delivered"
+                    ),
+                )
             )
-        )
     else:
         area = Division.objects.filter(code__in=[hukou[:6], hukou[:4]]).order_by("-code").first()
         if area is None:
@@ -391,6 +399,10 @@ def offence_notice_send(
             )
     if problems:
         raise InvalidInput(problems)
+    if peer is not None:
+        return offence_forward(
+            actor=actor, person=person, peer=peer, offence=offence[:300], occurred_on=occurred_on, source=source
+        )
     notice = OffenceNotice(
         person=person,
         issued_by=actor,

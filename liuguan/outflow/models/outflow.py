@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from liuguan.core.scoping import NOTHING, jurisdiction
 from liuguan.registry.codes import Reason
@@ -100,14 +101,14 @@ class OutflowRecord(models.Model):
     @classmethod
     def scope_filter(cls, user):
         """Officers of the origin area, at or above it."""
-        return _prefix_filter(user, "origin_id")
+        return _prefix_filter(user, "origin__code")
 
 
 class OutflowEvent(models.Model):
     """One step in an outflow record's history (the transfer history)."""
 
     class Kind(models.TextChoices):
-        REPORTED = "reported", _("Reported")
+        REPORTED = "reported", pgettext_lazy("outflow event", "Reported")
         UPDATED = "updated", _("Updated")
         CONFIRMED = "confirmed", _("Confirmed by a destination")
         MOVED = "moved", _("Registered at another destination")
@@ -171,7 +172,7 @@ class OutflowTask(models.Model):
 
     @classmethod
     def scope_filter(cls, user):
-        return _prefix_filter(user, "division_id")
+        return _prefix_filter(user, "division__code")
 
 
 class RemoteStay(models.Model):
@@ -308,4 +309,4 @@ class PersonQuery(models.Model):
 
     @classmethod
     def scope_filter(cls, user):
-        return _prefix_filter(user, "division_id")
+        return _prefix_filter(user, "division__code")

@@ -226,6 +226,32 @@ def duplicate_confirm_same(*, actor, candidate_id: int, name: str = "", source: 
     return person
 
 
+def person_save_new(*, actor, values: dict, channel: str, division_code: str, source: str) -> Person:
+    """Save a person checked by `person_check` and audit the registration; a second person with the same
+    document (a concurrent registration) is refused like the first check refuses it. Call inside a transaction.
+    """
+    record = Person(created_by=actor if getattr(actor, "pk", None) else None, source_channel=channel, **values)
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError as exc:
+        # Another registration of the same document won the race: same answer as the check before saving.
+        raise Conflict(
+            _("A person with this document number is already registered"),
+            field="doc_number",
+            rule="person.one_per_document",
+        ) from exc
+    audit_record(
+        actor=actor,
+        action="person.register",
+        obj=record,
+        division_code=division_code,
+        source=source,
+        changes={k: [None, v] for k, v in _person_audit_values(record).items()},
+    )
+    return record
+
+
 @transaction.atomic
 def person_register(
     *,
@@ -279,25 +305,7 @@ def person_register(
     confirmed = {int(pk) for pk in not_duplicate_of or ()}
     if any(c.person.pk not in confirmed for c in candidates):
         raise LikelyDuplicate([c for c in candidates if c.person.pk not in confirmed])
-    record = Person(created_by=actor if getattr(actor, "pk", None) else None, source_channel=channel, **values)
-    try:
-        with transaction.atomic():
-            record.save()
-    except IntegrityError as exc:
-        # Another registration of the same document won the race: same answer as above.
-        raise Conflict(
-            _("A person with this document number is already registered"),
-            field="doc_number",
-            rule="person.one_per_document",
-        ) from exc
-    audit_record(
-        actor=actor,
-        action="person.register",
-        obj=record,
-        division_code=community.code,
-        source=source,
-        changes={k: [None, v] for k, v in _person_audit_values(record).items()},
-    )
+    record = person_save_new(actor=actor, values=values, channel=channel, division_code=community.code, source=source)
     new_stay = _create_stay(actor=actor, person=record, values=stay_values, community=community, source=source)
     _duplicate_reviews_record(
         actor=actor,

@@ -135,6 +135,20 @@ def bulletins_refresh(person_ids, *, actor, source: str) -> None:
     bulletins_match(person_ids, actor=actor, source=source)
 
 
+def outflow_stays_registered(stays, *, actor, source: str) -> None:
+    """New stays: the origin's outflow record follows (in the province) or the origin instance is told."""
+    from liuguan.outflow.services.flows import stays_registered
+
+    stays_registered(stays, actor=actor, source=source)
+
+
+def outflow_stay_departed(stay: Stay, *, actor, source: str) -> None:
+    """A stay ended: the origin's outflow record or the origin instance learns the departure."""
+    from liuguan.outflow.services.flows import stay_departed
+
+    stay_departed(stay, actor=actor, source=source)
+
+
 def _create_stay(*, actor, person: Person, values: dict, community: Division, source: str) -> Stay:
     registered_at = timezone.now()
     lateness = PolicyTable().lateness(community.code, values["arrived_on"], registered_at)
@@ -167,6 +181,7 @@ def _create_stay(*, actor, person: Person, values: dict, community: Division, so
     )
     tiers_refresh([person.pk], actor=actor)
     bulletins_refresh([person.pk], actor=actor, source=source)
+    outflow_stays_registered([stay], actor=actor, source=source)
     return stay
 
 
@@ -213,6 +228,7 @@ def stay_depart(*, actor, stay_id: int, departed_on: dt.date, destination: str =
         changes=diff(before, {"departed_on": stay.departed_on, "destination": stay.destination}),
     )
     tiers_refresh([stay.person_id], actor=actor)
+    outflow_stay_departed(stay, actor=actor, source=source)
     return stay
 
 
