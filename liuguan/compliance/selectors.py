@@ -5,6 +5,8 @@ jurisdiction: they read only through the `own_*` selectors, which start from the
 account is bound to and never from an area.
 """
 
+import datetime as dt
+
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
 from liuguan.accounts.roles import Role
@@ -209,3 +211,36 @@ def house_choices_for_filing(*, user, limit: int = 500) -> list[House]:
         return list(own_houses(user).order_by("address")[:limit])
     qs = scoped(House.objects.all(), user).filter(Q(kind=HouseKind.RENTAL) | Q(is_rented=True))
     return list(qs.select_related("community").order_by("community_id", "address")[:limit])
+
+
+def reverifications_due(*, user, where: Q, today, horizon_days: int = 7, limit: int = 200) -> list[Stay]:
+    """Open stays whose person's tier asks for a visit by `today + horizon_days`, the most overdue first.
+
+    Classified management stores no due date: a tier says how often a grid worker must re-verify the person
+    (`reverify_days`), so a visit is due that many days after the stay was last verified in the field
+    (`Stay.verified_on`), or after the arrival when it never was. Each stay gets `reverify_due`.
+    """
+    from .models import ClassificationRule
+
+    horizon = today + dt.timedelta(days=horizon_days)
+    # The intervals the rules give (a small table; tiers copy their rule's interval at each nightly recompute).
+    intervals = sorted(set(ClassificationRule.objects.values_list("reverify_days", flat=True)))
+    if not intervals:
+        return []
+    due = Q()
+    for days in intervals:
+        last = horizon - dt.timedelta(days=days)
+        due |= Q(person__tier__reverify_days=days) & (
+            Q(verified_on__lte=last) | Q(verified_on__isnull=True, arrived_on__lte=last)
+        )
+    stays = list(
+        scoped(Stay.objects.filter(departed_on__isnull=True), user)
+        .filter(where)
+        .filter(due)
+        .select_related("person__tier", "house", "grid")
+        .order_by("verified_on", "arrived_on", "id")[: limit * 5]
+    )
+    for stay in stays:
+        stay.reverify_due = (stay.verified_on or stay.arrived_on) + dt.timedelta(days=stay.person.tier.reverify_days)
+    stays.sort(key=lambda s: (s.reverify_due, s.pk))
+    return stays[:limit]

@@ -54,7 +54,7 @@ class Division(models.Model):
 
 
 class Grid(CommunityScoped):
-    """A block of a community with a responsible grid worker."""
+    """A block of a community with a responsible grid worker and a deputy who stands in for them."""
 
     code = models.CharField(_("code"), max_length=16, unique=True)
     name = models.CharField(_("name"), max_length=100)
@@ -67,6 +67,17 @@ class Grid(CommunityScoped):
         on_delete=models.SET_NULL,
         related_name="grids",
     )
+    deputy = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("deputy grid worker"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deputy_grids",
+    )
+    # The grid's centre (WGS-84), where known: Open311 reports with coordinates land in the nearest grid.
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
 
     class Meta:
         ordering = ["code"]

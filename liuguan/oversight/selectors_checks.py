@@ -453,12 +453,18 @@ def round_wrong_checks(*, user, spot_round: SpotCheckRound, limit: int = 200) ->
     ]
 
 
+def checks_to_verify(*, user, limit: int = 200) -> list[SpotCheck]:
+    """A verifier's checks still to do in open rounds, the earliest round deadline first (one query)."""
+    mine = scoped(SpotCheck.objects.select_related("round", "person", "stay__house", "community"), user)
+    todo = mine.filter(verifier=user, status=SpotCheck.Status.ASSIGNED, round__status=SpotCheckRound.Status.OPEN)
+    return list(todo.order_by("round__due_on", "id")[:limit])
+
+
 def my_checks(*, user, limit: int = 200) -> dict:
     """A verifier's checks: those still to do in open rounds, and the ones they recorded lately."""
     mine = scoped(SpotCheck.objects.select_related("round", "person", "stay", "community"), user).filter(verifier=user)
-    todo = mine.filter(status=SpotCheck.Status.ASSIGNED, round__status=SpotCheckRound.Status.OPEN)
     done = mine.exclude(status=SpotCheck.Status.ASSIGNED).order_by("-done_at")
-    return {"todo": list(todo.order_by("round__due_on", "id")[:limit]), "done": list(done[:20])}
+    return {"todo": checks_to_verify(user=user, limit=limit), "done": list(done[:20])}
 
 
 def check_get(*, user, check_id: int) -> SpotCheck:
@@ -502,14 +508,20 @@ def _tasks(user):
     return scoped(FeedbackTask.objects.select_related("person", "community", "collector", "assignee"), user)
 
 
+def tasks_with_me(*, user, limit: int = 200) -> list[FeedbackTask]:
+    """Open or disputed tasks assigned to the user now, the earliest deadline first (one query)."""
+    mine = _tasks(user).select_related("stay__house")
+    mine = mine.filter(assignee=user, status__in=(FeedbackTask.Status.OPEN, FeedbackTask.Status.DISPUTED))
+    return _labelled(mine.order_by("due_on", "id")[:limit])
+
+
 def my_tasks(*, user, limit: int = 200) -> dict:
     """Tasks with me now, and the ones about fields I set that are still being decided or were closed lately."""
     qs = _tasks(user)
-    mine = qs.filter(assignee=user, status__in=(FeedbackTask.Status.OPEN, FeedbackTask.Status.DISPUTED))
     set_by_me = qs.filter(collector=user).exclude(assignee=user, status=FeedbackTask.Status.OPEN)
     today = china_today()
     return {
-        "tasks": _labelled(mine.order_by("due_on", "id")[:limit]),
+        "tasks": tasks_with_me(user=user, limit=limit),
         "others": _labelled(set_by_me.order_by("-opened_at")[:50]),
         "today": today,
     }

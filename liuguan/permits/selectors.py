@@ -40,6 +40,7 @@ STEP_LABELS = {
     "upgraded": pgettext_lazy("permit step", "Upgraded"),
     "revoked": pgettext_lazy("permit step", "Revoked"),
     "replaced": pgettext_lazy("permit step", "Replaced"),
+    "demo_overdue": pgettext_lazy("permit step", "Issue date moved back by the demo (endorsement left overdue)"),
 }
 
 
@@ -267,6 +268,37 @@ def endorsements_due(*, user, today: dt.date | None = None, limit: int = 200) ->
     for permit in rows:
         permit.state = state_of(permit, today)
     return rows
+
+
+def endorsements_overdue(*, today: dt.date | None = None, batch_size: int = 1000):
+    """Every permit in force whose yearly endorsement is overdue on `today`, with its state, oldest first.
+
+    Judged by the permit's own policy and endorsements, as the verification page does, not by the stored status
+    alone: a permit whose year completed yesterday without an endorsement counts before the nightly refresh has
+    suspended it. Unscoped: for the system's own rules (grid events), never for a page.
+    """
+    today = today or current_day()
+    policies = {row.pk: policy_from(row) for row in PermitPolicy.objects.all()}
+    kinds = endorsed_kinds()
+    last = 0
+    while True:
+        batch = list(
+            Permit.objects.filter(
+                status__in=(Permit.Status.VALID, Permit.Status.SUSPENDED), kind__in=kinds, pk__gt=last
+            )
+            .select_related("application", "person")
+            .order_by("pk")[:batch_size]
+        )
+        if not batch:
+            return
+        last = batch[-1].pk
+        endorsed: dict[int, list] = {p.pk: [] for p in batch}
+        for permit_id, day in Endorsement.objects.filter(permit_id__in=list(endorsed)).values_list("permit_id", "on"):
+            endorsed[permit_id].append(day)
+        for permit in batch:
+            state = state_of(permit, today, policy=policies[permit.policy_id], endorsed=endorsed[permit.pk])
+            if state.status == Permit.Status.SUSPENDED:
+                yield permit, state
 
 
 def permits_overview(*, user, today: dt.date | None = None) -> dict[str, int]:

@@ -9,8 +9,14 @@ resident's community where the demo made one, else as a stand-in station officer
 batch services record one audit event per batch and step, and a trail step per application and permit.
 Running it again tops up to the share; --reset removes the permits and applications of generated people
 (run it before `demo --reset`, which they would block).
+
+Overdue endorsements are injected on purpose (`--overdue`, a share of the handed-over permits of kinds endorsed
+every year, drawn from a stream of their own so the other draws stay as they were): the permit's issue date is
+moved back 13 months, so its first year completed a month ago without an endorsement, and the refresh suspends
+it. Each one has a `demo_overdue` step on its trail: the truth the grid's rules must find, no more, no fewer.
 """
 
+import datetime as dt
 import random
 import time
 from collections import defaultdict
@@ -24,7 +30,7 @@ from liuguan.accounts.roles import Role
 from liuguan.core.audit import SYSTEM, audit_record
 from liuguan.core.scoping import within
 from liuguan.permits.models import Application, Permit, PermitEvent, PermitPolicy
-from liuguan.permits.policy import eligibility, policy_from, requirements
+from liuguan.permits.policy import add_months, eligibility, policy_from, requirements
 from liuguan.permits.services import (
     ApplicationEntry,
     DecisionEntry,
@@ -37,6 +43,7 @@ from liuguan.permits.services import (
 )
 from liuguan.permits.services.applications import LIVE_PERMITS, OPEN_STATUSES, continuous_since
 from liuguan.permits.services.common import current_day
+from liuguan.permits.services.permits import permits_refresh
 from liuguan.registry.models import Stay
 
 CONDITION_FOR_REASON = {"work": "employment", "business": "employment", "study": "study"}
@@ -51,22 +58,26 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--share", type=float, default=0.2, help="share of eligible residents (default 0.2)")
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--overdue", type=float, default=0.05, help="share of handed-over permits left with an overdue endorsement"
+        )
         parser.add_argument("--reset", action="store_true", help="remove permits of generated people and stop")
 
-    def handle(self, *args, share, seed, reset, **options):
+    def handle(self, *args, share, seed, reset, overdue, **options):
         if reset:
             removed = permits_demo_reset()
             self.stdout.write(f"{removed['permits']} permits and {removed['applications']} applications removed")
             return
-        if not 0 <= share <= 1:
-            raise CommandError("--share is between 0 and 1")
+        if not 0 <= share <= 1 or not 0 <= overdue <= 1:
+            raise CommandError("--share and --overdue are between 0 and 1")
         started = time.monotonic()
         permit_policies_load(source="cli")
-        counts = permits_demo(share=share, seed=seed)
+        counts = permits_demo(share=share, seed=seed, overdue=overdue)
         self.stdout.write(
             f"{counts['eligible']} eligible residents, {counts['applied']} applied now "
             f"({counts['held']} already held or applied); {counts['issued']} permits issued, "
-            f"{counts['handed_over']} handed over, in {time.monotonic() - started:.1f} s"
+            f"{counts['handed_over']} handed over ({counts['overdue']} with an overdue endorsement), "
+            f"in {time.monotonic() - started:.1f} s"
         )
 
 
@@ -120,7 +131,7 @@ def _actor(officers: dict, community: str):
     return User(username="system", role=Role.STATION_OFFICER, division_id=community[:4], is_active=True)
 
 
-def permits_demo(*, share: float, seed: int = 1) -> dict[str, int]:
+def permits_demo(*, share: float, seed: int = 1, overdue: float = 0.0) -> dict[str, int]:
     today = current_day()
     province = settings.LIUGUAN_PROVINCE_CODE
     policies = _policies(today)
@@ -142,16 +153,20 @@ def permits_demo(*, share: float, seed: int = 1) -> dict[str, int]:
         for u in User.objects.filter(role=Role.STATION_OFFICER, is_active=True, division__isnull=False).order_by("-id")
     }
     groups = defaultdict(list)
+    late = random.Random(f"{seed}-overdue")
     for candidate in chosen:
         candidate["stop"] = _stop(rng.random())
+        candidate["overdue"] = late.random() < overdue
         actor = _actor(officers, candidate["community"])
         groups[actor.pk or actor.division_id].append((actor, candidate))
-    counts = {"eligible": len(eligible), "held": held, "applied": 0, "issued": 0, "handed_over": 0}
+    counts = {"eligible": len(eligible), "held": held, "applied": 0, "issued": 0, "handed_over": 0, "overdue": 0}
     for members in groups.values():
         for start in range(0, len(members), BATCH):
             batch = members[start : start + BATCH]
             with transaction.atomic():
                 _walk(batch[0][0], [candidate for _actor, candidate in batch], counts)
+    if counts["overdue"]:
+        permits_refresh(today)
     return counts
 
 
@@ -199,6 +214,39 @@ def _walk(actor, candidates: list[dict], counts: dict) -> None:
     if to_hand:
         permits_handover(actor=actor, permit_ids=to_hand, source="cli")
     counts["handed_over"] += len(to_hand)
+    late = [
+        (p, c)
+        for p, (_a, c) in zip(permits, going, strict=True)
+        if c["stop"] == "handed_over" and c["overdue"] and c["rules"].kind(p.kind).endorsed_yearly
+    ]
+    counts["overdue"] += _backdate(late)
+
+
+def _backdate(late: list) -> int:
+    """Move these permits' issue back 13 months, so their first endorsement is a month overdue (the demo's truth)."""
+    today = current_day()
+    start = add_months(today, -13)
+    moved = []
+    for permit, candidate in late:
+        if candidate["since"] > start:
+            continue  # not resident long enough for a permit issued then
+        years = candidate["rules"].kind(permit.kind).valid_years
+        permit.issued_on = permit.counted_from = start
+        permit.valid_until = add_months(start, 12 * years) - dt.timedelta(days=1) if years else None
+        moved.append(permit)
+    Permit.objects.bulk_update(moved, ["issued_on", "counted_from", "valid_until"])
+    PermitEvent.objects.bulk_create(
+        PermitEvent(permit=p, action="demo_overdue", actor=None, note=start.isoformat()) for p in moved
+    )
+    if moved:
+        audit_record(
+            actor=SYSTEM,
+            action="permit.demo_overdue",
+            object_type="permits.permit",
+            source="cli",
+            changes={"permits": len(moved), "issued_on": start.isoformat()},
+        )
+    return len(moved)
 
 
 @transaction.atomic
