@@ -104,6 +104,9 @@ def _register_routers():
     from liuguan.exchange.api_feeds import router as feeds_router
     from liuguan.exchange.api_police import router as police_router
     from liuguan.geo.api import router as geo_router
+    from liuguan.grid.api import router as grid_router
+    from liuguan.outflow.api import router as outflow_router
+    from liuguan.outflow.api_trajectory import router as trajectory_router
     from liuguan.oversight.api import router as oversight_router
     from liuguan.permits.api_rights import router as permits_rights_router
     from liuguan.permits.api_rights import verify_router as permits_verify_router
@@ -123,9 +126,12 @@ def _register_routers():
     api.add_router("/exchange", feeds_router)
     api.add_router("/exchange", police_router)
     api.add_router("/oversight", oversight_router)
+    api.add_router("/outflow", outflow_router)
+    api.add_router("/outflow", trajectory_router)
     api.add_router("/permits", permits_work_router)
     api.add_router("/permits", permits_rights_router)
     api.add_router("/exchange", permits_verify_router)
+    api.add_router("/grid", grid_router)
 
 
 def api_operations(ninja_api: NinjaAPI):

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "liuguan.oversight",
     "liuguan.permits",
     "liuguan.outflow",
+    "liuguan.grid",
     "liuguan.demo",
 ]
 
@@ -173,6 +174,18 @@ LIUGUAN_SCHEDULE = {
     "permits_refresh": {"task": "liuguan.permits.tasks.permits_refresh_task", "cron": "5 0 * * *"},
     "federation_outbox": {"task": "liuguan.outflow.tasks.outbox_send_task", "cron": "* * * * *"},
     "outflow_reconcile": {"task": "liuguan.outflow.tasks.reconcile_task", "cron": "40 2 * * *"},
+    "grid_supervise": {"task": "liuguan.grid.tasks.supervise_task", "cron": "25 * * * *"},
+    "grid_rules": {"task": "liuguan.grid.tasks.events_from_rules_task", "cron": "50 2 * * *"},
+    "grid_joint_plans": {"task": "liuguan.grid.tasks.joint_plans_task", "cron": "55 2 * * *"},
+}
+# Grid management: supervision of overdue events and where Open311 reports with coordinates land.
+LIUGUAN_GRID = {
+    # A stage still overdue this many working days after its yellow card gets a red card to the level above.
+    "red_after_days": 2,
+    # The reporter is asked whether the problem is solved once the event closes; the link works this many days.
+    "survey_days": 28,
+    # A report with coordinates lands in the nearest grid centre no further than this (metres).
+    "open311_radius_m": 2000,
 }
 # Data quality (municipal management): defaults an officer may override per query or per round.
 LIUGUAN_QUALITY = {

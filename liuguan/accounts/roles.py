@@ -92,6 +92,14 @@ PERMISSIONS: dict[str, set[Role]] = {
     "flow.view": OFFICERS | {Role.AUDITOR},
     "federation.query": OFFICERS | {Role.POLICE},
     "federation.admin": {Role.PROVINCE_ADMIN},
+    # Grid management (网格化): grid workers and desks report; desks route, check and close; the unit an event is
+    # routed to (an office's officers, a department's users) accepts and disposes; officers above supervise.
+    "grid.view": REGISTRY_READERS | {Role.DEPARTMENT_USER},
+    "grid.report": FIELD | DESK,
+    "grid.route": DESK,
+    "grid.dispose": DESK | {Role.COUNTY_OFFICER, Role.DEPARTMENT_USER},
+    "grid.supervise": OFFICERS,
+    "grid.manage": {Role.CITY_OFFICER, Role.PROVINCE_ADMIN},
 }
 
 # The level of division each role is normally bound to; used by the demo and to check new accounts.
