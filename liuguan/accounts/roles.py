@@ -19,13 +19,15 @@ class Role(models.TextChoices):
     LANDLORD = "landlord", _("Landlord")
     EMPLOYER = "employer", _("Employer")
     HOTEL = "hotel", _("Hotel")
+    # A migrant signed in to the portal: no jurisdiction; they reach their own records and their children's.
+    MIGRANT = "migrant", _("Migrant")
 
 
 FIELD = {Role.COLLECTOR, Role.GRID_WORKER}
 OFFICERS = {Role.STATION_OFFICER, Role.STREET_OFFICER, Role.COUNTY_OFFICER, Role.CITY_OFFICER, Role.PROVINCE_ADMIN}
 REGISTRY_READERS = FIELD | OFFICERS | {Role.POLICE}
 DUTY_HOLDERS = {Role.LANDLORD, Role.EMPLOYER, Role.HOTEL}
-ALL_STAFF = set(Role) - DUTY_HOLDERS
+ALL_STAFF = set(Role) - DUTY_HOLDERS - {Role.MIGRANT}
 DESK = {Role.STATION_OFFICER, Role.STREET_OFFICER}
 
 PERMISSIONS: dict[str, set[Role]] = {
@@ -117,6 +119,7 @@ ROLE_LEVELS: dict[Role, tuple[str, ...]] = {
     Role.LANDLORD: (),
     Role.EMPLOYER: (),
     Role.HOTEL: (),
+    Role.MIGRANT: (),
 }
 
 

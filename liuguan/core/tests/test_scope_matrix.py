@@ -12,8 +12,8 @@ from liuguan.registry.models import DuplicateReview, FieldChange, House, Person,
 
 MISSING_ID = 999_999
 # Landlords, employers and hotels have no jurisdiction: their own matrix (own objects only, everything else
-# missing) is compliance/tests/test_own_scope.py.
-ROLES = [role for role in Role if role not in DUTY_HOLDERS]
+# missing) is compliance/tests/test_own_scope.py; migrants reach only their own records (liuguan/portal/tests).
+ROLES = [role for role in Role if role not in DUTY_HOLDERS and role != Role.MIGRANT]
 
 
 def _state():
