@@ -350,8 +350,9 @@ def reconciliation(request):
     return render(request, "outflow/reconciliation.html", {"summary": summary})
 
 
-@page("outflow.task")
+@page("outflow.view")
 def tasks(request):
+    """Every officer of the area sees its tasks (supervision); the desk and the county mark them done."""
     form = TaskFilterForm(request.GET or {"status": "open"})
     form.is_valid()
     data = getattr(form, "cleaned_data", {})
@@ -366,6 +367,7 @@ def tasks(request):
             "items": list(zip(page_obj.object_list, rows, strict=True)),
             "page_obj": page_obj,
             "done_form": TaskDoneForm(),
+            "can_do": request.user.can("outflow.task"),
             "today": china_today(),
         },
     )

@@ -155,8 +155,12 @@ def test_the_query_form_asks_the_peer_that_serves_the_destination(users, record,
 
 def test_tasks_page_and_marking_done(users, record):
     task = OutflowTask.objects.create(record=record, kind="unconfirmed", division_id="510104001", due_on=china_today())
+    # The city sees the street's tasks (supervision) but has no button to mark them done.
+    city_page = login(users[Role.CITY_OFFICER]).get("/outflow/tasks/").content.decode()
+    assert f'data-task="{task.pk}"' in city_page
+    assert f"/outflow/tasks/{task.pk}/done/" not in city_page
     client = login(users[Role.STREET_OFFICER])
-    assert f'data-task="{task.pk}"' in client.get("/outflow/tasks/").content.decode()
+    assert f"/outflow/tasks/{task.pk}/done/" in client.get("/outflow/tasks/").content.decode()
     client.post(f"/outflow/tasks/{task.pk}/done/", {"note": "已电话核实"})
     task.refresh_from_db()
     assert task.status == "done"
