@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from liuguan.core.models import CommunityScoped
 from liuguan.core.scoping import NOTHING, jurisdiction, within
@@ -27,7 +28,7 @@ USER = settings.AUTH_USER_MODEL
 class State(models.TextChoices):
     DISCOVERED = "discovered", _("Discovered")
     TRANSMITTED = "transmitted", _("Transmitted")
-    ACCEPTED = "accepted", _("Accepted")
+    ACCEPTED = "accepted", pgettext_lazy("grid state", "Accepted")
     IN_PROGRESS = "in_progress", _("In progress")
     DISPOSED = "disposed", _("Disposed")
     FED_BACK = "fed_back", _("Fed back")

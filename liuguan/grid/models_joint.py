@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from liuguan.core.models import CommunityScoped
 from liuguan.core.scoping import NOTHING, jurisdiction, within
@@ -23,7 +24,7 @@ USER = settings.AUTH_USER_MODEL
 
 class PartState(models.TextChoices):
     OPEN = "open", _("Open")
-    ACCEPTED = "accepted", _("Accepted")
+    ACCEPTED = "accepted", pgettext_lazy("grid state", "Accepted")
     DONE = "done", _("Done")
     NOT_RESPONSIBLE = "not_responsible", _("Not responsible")
 

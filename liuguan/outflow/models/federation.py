@@ -12,6 +12,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Peer(models.Model):
@@ -83,7 +84,7 @@ class InboxMessage(models.Model):
 
     class Status(models.TextChoices):
         APPLIED = "applied", _("Applied")
-        REJECTED = "rejected", _("Rejected")
+        REJECTED = "rejected", pgettext_lazy("inbox", "Rejected")
 
     peer = models.ForeignKey(Peer, verbose_name=_("peer"), on_delete=models.PROTECT, related_name="inbox")
     message_id = models.UUIDField(_("message id"))

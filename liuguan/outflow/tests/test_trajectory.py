@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.utils.translation import gettext
 
 from liuguan.accounts.roles import Role
 from liuguan.conftest import api_client, citizen_id, login
@@ -117,7 +118,7 @@ def test_the_origins_unconfirmed_destination_is_shown_as_reported_not_confirmed(
     traj = trajectory(user=users[Role.COUNTY_OFFICER], person=left_for_shenzhen)
     (reported,) = traj.places
     assert reported.kind == Kind.REPORTED and reported.name == "广东省深圳市南山区" and reported.end is None
-    assert reported.source == "Reported by Family, not confirmed"
+    assert reported.source == gettext("Reported by %(reporter)s, not confirmed") % {"reporter": gettext("Family")}
     assert [(m.source.code, m.target.code, m.level) for m in traj.moves] == [("510104", "440305", "province")]
 
 
