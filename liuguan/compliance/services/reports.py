@@ -22,7 +22,7 @@ from liuguan.registry.codes import DocType, Reason
 from liuguan.registry.history import field_changes_record
 from liuguan.registry.models import Person, Stay
 from liuguan.registry.services import PersonInput, person_check, stay_depart, stay_update
-from liuguan.registry.services.stays import _create_stay
+from liuguan.registry.services.stays import _create_stay, outflow_stay_departed
 from liuguan.registry.timeliness import PolicyTable
 
 from ..classification import tiers_recompute
@@ -384,6 +384,7 @@ def stay_close(*, actor, stay: Stay, departed_on: dt.date, destination: str, sou
         source=source,
         changes=diff(before, {"departed_on": stay.departed_on, "destination": stay.destination}),
     )
+    outflow_stay_departed(stay, actor=actor, source=source)
     return stay
 
 

@@ -20,7 +20,7 @@ from liuguan.registry.models import Stay
 from ..models import ExpectedArrival, OutflowEvent, OutflowRecord, Peer, Reporter
 from . import messages
 from .common import county_of, event_add, full_names, in_province, later, origin_for_hukou, person_block, user_fk
-from .outbox import message_enqueue
+from .outbox import PeerAreas, message_enqueue
 
 RECORD_FIELDS = (
     "status",
@@ -57,6 +57,7 @@ class StayFacts:
     phone: str
     doc_type: str
     doc_number: str
+    lodging_id: int | None = None
 
     @classmethod
     def of(cls, stay: Stay) -> "StayFacts":
@@ -71,6 +72,7 @@ class StayFacts:
             person.phone,
             person.doc_type,
             person.doc_number,
+            stay.lodging_id,
         )
 
 
@@ -119,6 +121,7 @@ FACT_COLUMNS = (
     "person__phone",
     "person__doc_type",
     "person__doc_number",
+    "lodging_id",
 )
 
 
@@ -134,21 +137,6 @@ def _facts(stays) -> list[StayFacts]:
 
 def _full_stays(facts: list[StayFacts]) -> list[Stay]:
     return list(Stay.objects.filter(pk__in=[f.pk for f in facts]).select_related("person"))
-
-
-class PeerAreas:
-    """The active peers, read once for a batch; the longest matching prefix wins, as in `peer_for_area`."""
-
-    def __init__(self):
-        self.peers = list(Peer.objects.filter(active=True))
-
-    def for_area(self, code: str) -> Peer | None:
-        best, best_len = None, 0
-        for peer in self.peers:
-            for prefix in peer.area_prefixes:
-                if code and code.startswith(prefix) and len(prefix) > best_len:
-                    best, best_len = peer, len(prefix)
-        return best
 
 
 def inflow_payload(stay: Stay, names: dict[str, str]) -> dict:
@@ -387,7 +375,8 @@ def stays_registered(stays, *, actor, source: str) -> None:
         return
     local, remote = [], []
     for stay in facts:
-        if not stay.hukou:
+        # A night at a hotel is a journey, not a residence: the origin's outflow list is about where people live.
+        if not stay.hukou or stay.lodging_id is not None:
             continue
         if in_province(stay.hukou):
             if county_of(stay.hukou) != county_of(stay.community_id):

@@ -17,8 +17,7 @@ from liuguan.registry.models import Person
 from ..models import InboundNotice, Peer
 from . import messages
 from .common import full_name, full_names, in_province, person_block
-from .flows import PeerAreas
-from .outbox import message_enqueue, peer_for_area
+from .outbox import PeerAreas, message_enqueue, peer_for_area
 
 
 @dataclass

@@ -24,17 +24,25 @@ from .inbox import VERSION, request_hash
 from .messages import KINDS
 
 
+class PeerAreas:
+    """The active peers, read once (for one message or a whole batch); the longest matching prefix wins."""
+
+    def __init__(self):
+        self.peers = list(Peer.objects.filter(active=True))
+
+    def for_area(self, code: str) -> Peer | None:
+        code = (code or "").strip()
+        best, best_len = None, 0
+        for peer in self.peers if code else ():
+            for prefix in peer.area_prefixes:
+                if code.startswith(prefix) and len(prefix) > best_len:
+                    best, best_len = peer, len(prefix)
+        return best
+
+
 def peer_for_area(code: str) -> Peer | None:
-    """The active peer that serves a division code (the longest matching prefix wins), or None."""
-    code = (code or "").strip()
-    if not code:
-        return None
-    best, best_len = None, 0
-    for peer in Peer.objects.filter(active=True):
-        for prefix in peer.area_prefixes:
-            if code.startswith(prefix) and len(prefix) > best_len:
-                best, best_len = peer, len(prefix)
-    return best
+    """The active peer that serves a division code, or None."""
+    return PeerAreas().for_area(code) if (code or "").strip() else None
 
 
 def message_enqueue(*, peer: Peer, kind: str, payload: dict, subject: str = "") -> OutboxMessage:

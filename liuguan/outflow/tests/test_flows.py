@@ -148,3 +148,27 @@ def test_a_batch_reads_the_open_records_once_and_audits_once(users, django_asser
     assert OutflowRecord.objects.filter(prior_record=False, status="confirmed").count() == 6
     assert OutflowEvent.objects.count() == 6
     assert AuditEvent.objects.count() == before + 1
+
+
+def test_a_hotel_night_is_not_an_outflow(users):
+    from liuguan.registry.models import Lodging
+
+    person = person_with_hukou("510107")
+    hotel = Lodging.objects.create(name="锦江宾馆", community_id=JINJIANG_COMMUNITY)
+    stay = stay_at(person, JINJIANG_COMMUNITY, arrived_on=dt.date(2025, 4, 2))
+    stay.lodging = hotel
+    stay.save(update_fields=["lodging"])
+    stays_registered([stay.pk], actor=users[Role.COLLECTOR], source="test")
+    assert not OutflowRecord.objects.filter(person=person).exists()
+
+
+def test_a_landlords_departure_report_marks_the_record_departed(users):
+    from liuguan.compliance.services.reports import stay_close
+
+    person = person_with_hukou("510107")
+    stay = _register(users[Role.COLLECTOR], person)
+    stay_close(
+        actor=users[Role.COLLECTOR], stay=stay, departed_on=dt.date(2025, 9, 1), destination="广东", source="test"
+    )
+    record = OutflowRecord.objects.get(person=person)
+    assert (record.status, record.last_heard_on) == ("departed", dt.date(2025, 9, 1))
