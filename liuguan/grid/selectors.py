@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 
 from liuguan.core.errors import NotFound
 from liuguan.core.identity import china_today
-from liuguan.core.scoping import scoped
+from liuguan.core.scoping import scoped, within
 from liuguan.geo.models import Grid
 from liuguan.registry.models import Employer, House, Person, Stay
 
@@ -215,6 +215,31 @@ def supervision_list(*, user, open_only: bool = False, limit: int = 300):
     if open_only:
         qs = qs.filter(resolved_at__isnull=True)
     return list(qs.order_by("-issued_at", "-id")[:limit])
+
+
+@dataclass(frozen=True)
+class CardCounts:
+    """Supervision cards issued in a period on the events of an area (or of the whole area: the sum)."""
+
+    yellow: int = 0
+    red: int = 0
+
+
+def cards_by_area(*, user, parent: str, length: int, start: dt.date, end: dt.date) -> dict[str, CardCounts]:
+    """Cards issued from `start` to `end` on events inside each sub-area of `parent` (the event's community cut
+    to `length` digits), whoever held them: for the scorecards, which rank areas, not units.
+    """
+    rows = (
+        scoped(Supervision.objects.all(), user)
+        .filter(within("community_id", parent), issued_on__gte=start, issued_on__lte=end)
+        .values_list("community_id", "card")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: {"yellow": 0, "red": 0})
+    for community, card, n in rows:
+        counts[community[:length]][card] += n
+    return {key: CardCounts(**c) for key, c in counts.items()}
 
 
 def supervision_by_unit(*, user, since: dt.date | None = None, until: dt.date | None = None) -> list[dict]:

@@ -58,6 +58,7 @@ RANKS = {
     "rejected": (_("Rejected at entry"), False),
     "error": (_("Spot-check error rate"), False),
     "overdue": (_("Overdue feedback tasks"), False),
+    "red_cards": (_("Red supervision cards (grid events)"), False),
     "omission": (_("Omission rate"), False),
 }
 
@@ -74,6 +75,7 @@ class UnitRow:
     error: object | None = None
     feedback: object | None = None
     omission: object | None = None
+    cards: object | None = None
     rank: int | None = None
     drill: list[tuple[str, str]] = field(default_factory=list)  # (level, parent) pairs one can open from here
     is_residual: bool = False
@@ -204,6 +206,8 @@ def _rank_value(row: UnitRow, rank: str):
         return getattr(row.feedback, "overdue", None)
     if rank == "omission":
         return getattr(getattr(row.omission, "rate", None), "value", None)
+    if rank == "red_cards":
+        return getattr(row.cards, "red", None)
     return None
 
 
@@ -260,11 +264,25 @@ def _other_parts(*, user, level: str, area: str, period: Period, rows: dict, tot
     if feedback is not None:
         figures = [r.feedback for r in rows.values() if r.feedback is not None]
         total.feedback = TaskCounts(*(sum(getattr(f, k) for f in figures) for k in ("open", "overdue", "fixed")))
+    if level in AREA_LEVELS:
+        _grid_cards(user=user, level=level, area=area, period=period, rows=rows, total=total)
     # The area as a whole has its own error estimate (a stratified one, not an average of the rows').
     if errors is not None and len(area) in PARENT_LEVELS:
         whole = {"user": user, "level": PARENT_LEVELS[len(area)], "parent": area}
         total.error = _lookup(error_by_unit(**whole, **dates), area)
-    return {"error": True, "feedback": True, "omission": level in AREA_LEVELS}
+    return {"error": True, "feedback": True, "omission": level in AREA_LEVELS, "cards": level in AREA_LEVELS}
+
+
+def _grid_cards(*, user, level: str, area: str, period: Period, rows: dict, total: UnitRow) -> None:
+    """Grid supervision (督办) on the scorecard: yellow and red cards issued in the period on each area's events."""
+    from liuguan.grid.selectors import CardCounts, cards_by_area
+
+    cards = cards_by_area(user=user, parent=area, length=AREA_LEVELS[level], start=period.start, end=period.end)
+    for key, row in rows.items():
+        if not row.is_residual:
+            row.cards = cards.get(key, CardCounts())
+    figures = [r.cards for r in rows.values() if r.cards is not None]
+    total.cards = CardCounts(sum(c.yellow for c in figures), sum(c.red for c in figures))
 
 
 def scorecard(

@@ -162,6 +162,12 @@ def columns(card: Scorecard) -> list[Column]:
             Column("feedback_overdue", _("Overdue"), tasks, "int"),
             Column("feedback_fixed", _("Fixed"), tasks, "int"),
         ]
+    if card.available.get("cards"):
+        supervision = _("Grid supervision")
+        out += [
+            Column("yellow_cards", _("Yellow cards"), supervision, "int"),
+            Column("red_cards", _("Red cards"), supervision, "int"),
+        ]
     if card.available.get("omission") and card.level in AREA_LEVELS:
         omitted = _("Omission (capture-recapture)")
         out += [Column("omission", _("Share missed by collectors"), omitted, "estimate")]
@@ -197,6 +203,8 @@ def _values(row: UnitRow) -> dict:
         "feedback_overdue": getattr(feedback, "overdue", None),
         "feedback_fixed": getattr(feedback, "fixed", None),
         "omission": getattr(omission, "rate", None),
+        "yellow_cards": getattr(row.cards, "yellow", None),
+        "red_cards": getattr(row.cards, "red", None),
     }
 
 

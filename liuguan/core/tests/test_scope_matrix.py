@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from liuguan.accounts.roles import DUTY_HOLDERS, Role, role_has
+from liuguan.accounts.roles import ALL_STAFF, Role, role_has
 from liuguan.conftest import FAR_COMMUNITY, IN_COMMUNITY, ROLE_DIVISIONS, api_client, login
 from liuguan.core.models import AuditEvent
 from liuguan.registry.models import DuplicateReview, FieldChange, House, Person, Stay
@@ -13,7 +13,7 @@ from liuguan.registry.models import DuplicateReview, FieldChange, House, Person,
 MISSING_ID = 999_999
 # Landlords, employers and hotels have no jurisdiction: their own matrix (own objects only, everything else
 # missing) is compliance/tests/test_own_scope.py; migrants reach only their own records (liuguan/portal/tests).
-ROLES = [role for role in Role if role not in DUTY_HOLDERS and role != Role.MIGRANT]
+ROLES = [role for role in Role if role in ALL_STAFF]
 
 
 def _state():

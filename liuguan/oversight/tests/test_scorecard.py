@@ -158,3 +158,38 @@ def test_api_gives_the_same_figures_and_fits_its_schema(world, users, token_for)
     assert_matches_openapi("GET", "/api/oversight/scorecard", bad)
     outside = api.get("/api/oversight/scorecard", {"parent": "510107"})
     assert outside.status_code == 404
+
+
+def test_grid_supervision_cards_show_per_area_and_rank(world, users):
+    from liuguan.grid.models import EventCategory, GridEvent, Supervision
+
+    category = EventCategory.objects.order_by("code").first()
+
+    def cards(community, colours, issued_on):
+        for index, colour in enumerate(colours):
+            event = GridEvent.objects.create(
+                number=f"E-{community}-{index}-{issued_on:%m%d}",
+                community_id=community,
+                category=category,
+                source="field",
+                channel="none",
+                description="楼道堆放杂物",
+            )
+            Supervision.objects.create(
+                event=event, community_id=community, stage="accept", card=colour, due_on=issued_on, issued_on=issued_on
+            )
+
+    inside = world.period.start + dt.timedelta(days=3)
+    cards(A_COMMUNITY, ["yellow", "red"], inside)
+    cards(SELF_COMMUNITY, ["yellow", "yellow"], inside)
+    cards(SELF_COMMUNITY, ["red"], world.period.start - dt.timedelta(days=40))  # before the period: not counted
+    card = scorecard(user=users[Role.COUNTY_OFFICER], level="community", period=world.period, rank="red_cards")
+    rows = _rows(card)
+    assert (rows[A_COMMUNITY].cards.yellow, rows[A_COMMUNITY].cards.red) == (1, 1)
+    assert (rows[SELF_COMMUNITY].cards.yellow, rows[SELF_COMMUNITY].cards.red) == (2, 0)
+    assert (rows["510104001002"].cards.yellow, rows["510104001002"].cards.red) == (0, 0)
+    assert (card.total.cards.yellow, card.total.cards.red) == (3, 1)
+    # Fewer red cards rank first; the unit with one red card comes last.
+    assert card.rows[-1].key == A_COMMUNITY
+    streets = _rows(scorecard(user=users[Role.COUNTY_OFFICER], level="street", period=world.period))
+    assert (streets["510104001"].cards.yellow, streets["510104002"].cards.yellow) == (1, 2)
