@@ -223,6 +223,42 @@ def applications_receive(*, actor, entries: list[ApplicationEntry], source: str 
     return _create(actor=actor, prepared=prepared, source=source)
 
 
+def tell_portal_applicant(application: Application) -> None:
+    """An application made through the portal: its applicant is told of each change in their portal inbox."""
+    if application.channel != Application.Channel.PORTAL:
+        return
+    from liuguan.portal.services import notify
+
+    notify(
+        person=application.person,
+        title=_("Residence permit application %(number)s: %(status)s")
+        % {"number": application.number, "status": application.get_status_display()},
+        body=application.reasons or "",
+        link="/portal/permit/",
+    )
+
+
+@transaction.atomic
+def application_submit_own(
+    *, actor, stay_id: int, permit_kind: str, condition: str, materials: dict | None = None, source: str = "portal"
+) -> Application:
+    """A migrant applies through the portal for a new permit on their own open stay; the station then treats it
+    like any other (what cannot be brought online is listed at once on the notice).
+    """
+    if not actor.can("portal.use") or getattr(actor, "person_id", None) is None:
+        raise PermissionDenied()
+    # Ownership: only the account's own person and that person's own stay, whatever ids are sent.
+    person = Person.objects.select_for_update(of=("self",)).get(pk=actor.person_id)
+    stay = Stay.objects.select_related("community", "house").filter(pk=stay_id, person=person).first()
+    entry = ApplicationEntry(person.pk, stay_id, permit_kind, condition, materials or {}, Application.Channel.PORTAL)
+    problems: list[FieldProblem] = []
+    item = _prepare(entry, person, stay, policies_in_force(current_day()), {}, problems)
+    if problems:
+        raise InvalidInput(problems)
+    _guard_one_at_a_time({person.pk: Application.Kind.NEW})
+    return _create(actor=actor, prepared=[item], source=source)[0]
+
+
 def _prepare(entry, person, stay, in_force, held, problems) -> _Prepared | None:
     if entry.kind not in (Application.Kind.NEW, Application.Kind.UPGRADE):
         problems.append(FieldProblem("kind", "permit.application_kind", _("Choose a new permit or an upgrade")))
@@ -433,4 +469,5 @@ def application_complete(*, actor, application_id: int, materials: dict, source:
         source=source,
         changes={"materials": sorted(brought), "accepted_on": today, "due_on": application.due_on},
     )
+    tell_portal_applicant(application)
     return application

@@ -15,7 +15,13 @@ from liuguan.registry.models import Stay
 
 from ..models import Application, PermitEvent
 from ..policy import decision_due, eligibility, policy_from
-from .applications import _status_problem, application_for_update, continuous_since, reason_text
+from .applications import (
+    _status_problem,
+    application_for_update,
+    continuous_since,
+    reason_text,
+    tell_portal_applicant,
+)
 from .common import audit_many, clean_text, current_day, event, who
 
 
@@ -115,6 +121,8 @@ def applications_decide(*, actor, decisions: list[DecisionEntry], source: str = 
         source=source,
         changes_of=lambda a: {"status": a.status, **a.decision},
     )
+    for application in decided:
+        tell_portal_applicant(application)
     return decided
 
 
