@@ -105,12 +105,17 @@ def _register_routers():
     from liuguan.exchange.api_police import router as police_router
     from liuguan.geo.api import router as geo_router
     from liuguan.grid.api import router as grid_router
+    from liuguan.livelihood.associations.api import router as associations_router
+    from liuguan.livelihood.legalaid.api import router as legalaid_router
+    from liuguan.livelihood.schooling.api import router as schooling_router
+    from liuguan.livelihood.welfare.api import router as welfare_router
     from liuguan.outflow.api import router as outflow_router
     from liuguan.outflow.api_trajectory import router as trajectory_router
     from liuguan.oversight.api import router as oversight_router
     from liuguan.permits.api_rights import router as permits_rights_router
     from liuguan.permits.api_rights import verify_router as permits_verify_router
     from liuguan.permits.api_work import router as permits_work_router
+    from liuguan.portal.api import router as portal_router
     from liuguan.registry.api import router as registry_router
     from liuguan.registry.api_places import router as places_router
 
@@ -132,6 +137,11 @@ def _register_routers():
     api.add_router("/permits", permits_rights_router)
     api.add_router("/exchange", permits_verify_router)
     api.add_router("/grid", grid_router)
+    api.add_router("/portal", portal_router)
+    api.add_router("/livelihood/welfare", welfare_router)
+    api.add_router("/livelihood/legalaid", legalaid_router)
+    api.add_router("/livelihood/schooling", schooling_router)
+    api.add_router("/livelihood/associations", associations_router)
 
 
 def api_operations(ninja_api: NinjaAPI):

@@ -52,6 +52,11 @@ INSTALLED_APPS = [
     "liuguan.permits",
     "liuguan.outflow",
     "liuguan.grid",
+    "liuguan.livelihood.schooling",
+    "liuguan.livelihood.welfare",
+    "liuguan.livelihood.legalaid",
+    "liuguan.livelihood.associations",
+    "liuguan.portal",
     "liuguan.demo",
 ]
 
@@ -177,7 +182,11 @@ LIUGUAN_SCHEDULE = {
     "grid_supervise": {"task": "liuguan.grid.tasks.supervise_task", "cron": "25 * * * *"},
     "grid_rules": {"task": "liuguan.grid.tasks.events_from_rules_task", "cron": "50 2 * * *"},
     "grid_joint_plans": {"task": "liuguan.grid.tasks.joint_plans_task", "cron": "55 2 * * *"},
+    "legalaid_overdue": {"task": "liuguan.livelihood.legalaid.tasks.overdue_task", "cron": "35 0 * * *"},
 }
+# Legal aid: working days a unit has to accept a referred request, and to handle an accepted one.
+LEGALAID_ACCEPT_DAYS = 2
+LEGALAID_HANDLE_DAYS = 20
 # Grid management: supervision of overdue events and where Open311 reports with coordinates land.
 LIUGUAN_GRID = {
     # A stage still overdue this many working days after its yellow card gets a red card to the level above.
@@ -186,6 +195,29 @@ LIUGUAN_GRID = {
     "survey_days": 28,
     # A report with coordinates lands in the nearest grid centre no further than this (metres).
     "open311_radius_m": 2000,
+}
+# The migrant portal's sign-in codes: the demo writes them to VAR_DIR/sms.log; production sets
+# LIUGUAN_SMS_BACKEND=liuguan.portal.sms.HttpGatewaySender and the gateway's URL and token.
+LIUGUAN_SMS = {
+    "backend": os.environ.get("LIUGUAN_SMS_BACKEND", "liuguan.portal.sms.LogSender"),
+    **(
+        {
+            "url": os.environ.get("LIUGUAN_SMS_URL", ""),
+            "token": os.environ.get("LIUGUAN_SMS_TOKEN", ""),
+            "sign": os.environ.get("LIUGUAN_SMS_SIGN", "流管"),
+        }
+        if os.environ.get("LIUGUAN_SMS_BACKEND", "").endswith("HttpGatewaySender")
+        else {}
+    ),
+}
+LIUGUAN_PORTAL = {
+    "code_ttl_seconds": 300,
+    "max_attempts": 5,
+    "phone_interval_seconds": 60,
+    "phone_per_hour": 5,
+    "address_per_hour": 20,
+    # A migrant's session ends after two idle hours.
+    "session_idle_seconds": 2 * 3600,
 }
 # Data quality (municipal management): defaults an officer may override per query or per round.
 LIUGUAN_QUALITY = {

@@ -102,6 +102,36 @@ PERMISSIONS: dict[str, set[Role]] = {
     "grid.dispose": DESK | {Role.COUNTY_OFFICER, Role.DEPARTMENT_USER},
     "grid.supervise": OFFICERS,
     "grid.manage": {Role.CITY_OFFICER, Role.PROVINCE_ADMIN},
+    # Children's schooling (livelihood/schooling): desks link families and take applications (migrants apply
+    # for their own children through the portal); desks and the county's education officers decide and keep
+    # the school registry and records; officers above and the education department read the figures.
+    "school.view": OFFICERS | {Role.DEPARTMENT_USER},
+    "school.manage": DESK | {Role.COUNTY_OFFICER},
+    "school.apply": DESK | {Role.MIGRANT},
+    "school.withdraw": DESK | {Role.MIGRANT},
+    "school.decide": DESK | {Role.COUNTY_OFFICER},
+    "school.record": DESK | {Role.COUNTY_OFFICER},
+    "guardianship.link": DESK,
+    # Health, family planning, work and training (livelihood/welfare): desks record, officers in scope read;
+    # departments share medical cover and remote-treatment filings through the hub under grants.
+    "welfare.view": OFFICERS,
+    "welfare.record": DESK,
+    "employment.view": OFFICERS,
+    "employment.record": DESK,
+    "training.manage": DESK | {Role.COUNTY_OFFICER},
+    # The migrant portal: a migrant uses it for their own records; the community's station reviews declarations.
+    "portal.use": {Role.MIGRANT},
+    "portal.review": DESK,
+    # Legal aid (livelihood/legalaid): a migrant asks for themself, a grid worker for a person in their grid, a
+    # desk for a person in scope; officers of the unit's area accept, decline, handle and close.
+    "legalaid.view": OFFICERS | {Role.GRID_WORKER},
+    "legalaid.open": DESK | {Role.GRID_WORKER, Role.MIGRANT},
+    "legalaid.handle": OFFICERS,
+    "legalaid.manage": {Role.COUNTY_OFFICER, Role.CITY_OFFICER, Role.PROVINCE_ADMIN},
+    # Associations (自组织): desks register and keep them; officers give them tasks; everyone in scope reads.
+    "association.view": OFFICERS | FIELD,
+    "association.manage": OFFICERS,
+    "association.task": OFFICERS,
 }
 
 # The level of division each role is normally bound to; used by the demo and to check new accounts.

@@ -81,6 +81,13 @@ SYSTEM_PAGES = {
             (_("Foreigners whose visa or residence document expires"), "/compliance/foreigners/"),
             (_("Classified management: rules and tiers"), "/compliance/classification/"),
             (_("Residence permits: applications, decisions, printing with a QR code, endorsements"), "/permits/"),
+            (
+                _("Children's schooling: schools, applications with eligibility, public/private shares, transfers"),
+                "/livelihood/schooling/",
+            ),
+            (_("Legal aid: the network per area, requests to the nearest unit, deadlines"), "/livelihood/legalaid/"),
+            (_("Associations: hometown associations, workers' clubs, volunteers, tasks"), "/livelihood/associations/"),
+            (_("Work and training: job seekers, courses, completions"), "/livelihood/welfare/"),
         ],
         "coming": [],
     },

@@ -49,6 +49,17 @@ def _work_delete(spans: dict[str, tuple[int, int]]) -> dict[str, int]:
     # The outflow demo's records, the people its reports registered and its truth; then any outflow record or
     # stay at another instance of a generated person (their history and tasks go with them).
     deleted.update({f"outflow_demo_{k}": v for k, v in outflow_demo_reset().items()})
+    from liuguan.livelihood.schooling.demo import schooling_demo_reset
+
+    deleted.update({f"schooling_demo_{k}": v for k, v in schooling_demo_reset().items()})
+    from liuguan.portal.demo import portal_demo_reset
+
+    deleted.update({f"portal_{k}": v for k, v in portal_demo_reset(persons).items()})
+    from liuguan.livelihood.associations.demo import associations_demo_reset
+    from liuguan.livelihood.legalaid.demo import legalaid_demo_reset
+
+    deleted.update({f"legalaid_{k}": v for k, v in legalaid_demo_reset(persons).items()})
+    deleted.update({f"associations_{k}": v for k, v in associations_demo_reset(persons).items()})
     if persons:
         for model in (OutflowRecord, RemoteStay):
             count, _ = model.objects.filter(person_id__gte=persons[0], person_id__lte=persons[1]).delete()

@@ -12,6 +12,7 @@ from liuguan.core.identity import DocumentError, parse_document, rule_message
 from liuguan.core.permissions import page
 from liuguan.exchange.selectors import person_lookups
 from liuguan.exchange.selectors_police import person_facts
+from liuguan.livelihood.welfare.views import person_panel as welfare_panel
 from liuguan.outflow.views_trajectory import trajectory_panel
 from liuguan.oversight.views_checks import person_feedback_panel
 
@@ -62,6 +63,7 @@ def detail(request, person_id):
             "department_facts": person_facts(user=request.user, person=person),
             "feedback": person_feedback_panel(user=request.user, person=person),
             "trajectory_panel": trajectory_panel(user=request.user, person=person),
+            "welfare": welfare_panel(user=request.user, person=person),
         },
     )
 
