@@ -31,7 +31,7 @@ ALL_STAFF = set(Role) - DUTY_HOLDERS - {Role.MIGRANT}
 DESK = {Role.STATION_OFFICER, Role.STREET_OFFICER}
 
 PERMISSIONS: dict[str, set[Role]] = {
-    "home.view": ALL_STAFF | DUTY_HOLDERS,  # duty holders are sent on to their own page
+    "home.view": ALL_STAFF | DUTY_HOLDERS | {Role.MIGRANT},  # duty holders and migrants are sent on to their page
     "division.view": ALL_STAFF,
     "person.view": REGISTRY_READERS,
     # Seeing a full ID number or phone is allowed to those who work with people, always with a purpose.

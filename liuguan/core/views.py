@@ -36,6 +36,8 @@ set_language = public(require_POST(django_set_language))
 def home(request):
     if request.user.is_duty_holder:
         return redirect("compliance:duties")  # landlords, employers and hotels work on their own page
+    if request.user.role == "migrant":
+        return redirect("portal:home")  # a migrant's own page is the portal
     return render(request, "core/home.html", {"summary": home_summary(user=request.user)})
 
 

@@ -51,9 +51,11 @@ def test_guessing_ids_on_staff_routes_reaches_nothing(migrant_client, theirs, pe
         "/portal/declarations/",
         f"/registry/people/{person_out.pk}/",
         f"/registry/stays/{stay.pk}/",
-        "/",
     ):
         assert migrant_client.get(path).status_code in (403, 404), path
+    # The home page sends a migrant on to their own page, the portal.
+    home = migrant_client.get("/")
+    assert (home.status_code, home["Location"]) == (302, "/portal/")
     for path in (
         "/api/portal/review/declarations",
         f"/api/registry/people/{person_out.pk}",
