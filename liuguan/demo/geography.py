@@ -15,7 +15,7 @@ from django.core.management import call_command
 
 from liuguan.core import identity
 from liuguan.geo.models import Division, Level
-from liuguan.geo.names import PLACEHOLDER_PREFECTURES, national_names
+from liuguan.geo.names import national_names, place_name
 
 from .draw import Weighted
 from .reference import (
@@ -119,10 +119,7 @@ class Plan:
         name = self._place_names.get(code)
         if name is None:
             names = self.names if code.startswith(self.province) else national_names()
-            parts = [names.get(code[:n], "") for n in (2, 4, 6)]
-            if parts[1] in PLACEHOLDER_PREFECTURES:
-                parts[1] = ""
-            name = self._place_names[code] = "".join(parts)
+            name = self._place_names[code] = place_name(code[:6], names)
         return name
 
 
