@@ -49,3 +49,10 @@ def place_parts(code: str, names: dict[str, str]) -> list[str]:
 def place_name(code: str, names: dict[str, str]) -> str:
     """A place as an address writes it: 四川省成都市锦江区, 重庆市万州区 (no 市辖区)."""
     return "".join(place_parts(code, names))
+
+
+def place_names(codes: Iterable[str]) -> dict[str, str]:
+    """Each code's full name from the province down ("四川省成都市锦江区督院街街道东御河沿社区"), in one query."""
+    codes = {c for c in codes if c}
+    names = division_names(codes)
+    return {code: place_name(code, names) for code in codes}

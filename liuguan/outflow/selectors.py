@@ -13,10 +13,10 @@ from liuguan.core.errors import FieldProblem, InvalidInput, NotFound
 from liuguan.core.identity import china_today, mask_name
 from liuguan.core.scoping import scoped
 from liuguan.geo.models import CODE_LENGTHS, Division
+from liuguan.geo.names import place_names
 from liuguan.oversight.areas import area_in_scope, area_trail
 
 from .models import ExpectedArrival, InboundNotice, OutflowRecord, OutflowTask, PersonQuery, RemoteStay
-from .services.common import full_names
 from .services.reconcile import unknown_condition
 
 Status = OutflowRecord.Status
@@ -123,7 +123,7 @@ def destination_label(record: OutflowRecord, names: dict[str, str]) -> str:
 def record_rows(records) -> list[RecordRow]:
     """Rows for a page of records, with masked names and numbers, and division names read at once."""
     records = list(records)
-    names = full_names({r.destination_code for r in records} | {r.origin_id for r in records})
+    names = place_names({r.destination_code for r in records} | {r.origin_id for r in records})
     return [
         RecordRow(
             pk=r.pk,
@@ -308,7 +308,7 @@ def outflow_record_page(*, user, record_id: int) -> RecordPage:
     from liuguan.core.identity import mask_phone
 
     record = outflow_record_get(user=user, record_id=record_id)
-    names = full_names([record.origin_id, record.destination_code])
+    names = place_names([record.origin_id, record.destination_code])
     events = list(record.events.select_related("actor").order_by("at", "pk"))
     tasks = list(record.tasks.order_by("-created_at"))
     remote = list(RemoteStay.objects.filter(person_id=record.person_id).select_related("peer").order_by("-arrived_on"))
@@ -383,7 +383,7 @@ def origin_choices(user) -> list[tuple[str, str]]:
     rows = Division.objects.filter(
         code__startswith=own, level__in=[Level.COUNTY, Level.TOWNSHIP, Level.COMMUNITY]
     ).order_by("code")
-    names = full_names({d.code for d in rows[:2000]})
+    names = place_names({d.code for d in rows[:2000]})
     return [(d.code, names.get(d.code, d.name)) for d in rows[:2000]]
 
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from liuguan.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from liuguan.core.identity import china_today, mask_document_number, mask_name
 from liuguan.core.permissions import page
+from liuguan.geo.names import place_names
 from liuguan.oversight.areas import area_in_scope, area_trail
 from liuguan.registry.services import PersonInput
 
@@ -36,7 +37,6 @@ from .forms import (
 )
 from .models import ExpectedArrival
 from .services import notices, queries, records
-from .services.common import full_names
 
 PAGE_SIZE = 100
 
@@ -395,7 +395,7 @@ def expected(request):
     status = request.GET.get("status", "expected")
     qs = selectors.expected_arrivals(user=request.user, status=status)
     page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    places = full_names({e.expected_code for e in page_obj.object_list})
+    places = place_names({e.expected_code for e in page_obj.object_list})
     items = [
         (e, mask_name(e.name), mask_document_number(e.doc_number), places.get(e.expected_code) or e.expected_code)
         for e in page_obj.object_list

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from liuguan.geo.models import Division
-from liuguan.geo.names import division_names, place_name
+from liuguan.geo.names import place_names
 from liuguan.registry.models import Person
 
 from ..models import OutflowEvent, OutflowRecord
@@ -31,17 +31,8 @@ def user_fk(actor):
     return actor if getattr(actor, "pk", None) else None
 
 
-def full_names(codes) -> dict[str, str]:
-    """Each code's full name from the province down ("四川省成都市锦江区督院街街道东御河沿社区"), in one query;
-    codes outside the province are named from the national list.
-    """
-    codes = {c for c in codes if c}
-    names = division_names(codes)
-    return {code: place_name(code, names) for code in codes}
-
-
 def full_name(code: str) -> str:
-    return full_names([code]).get(code, "") if code else ""
+    return place_names([code]).get(code, "") if code else ""
 
 
 def person_block(person: Person) -> dict:

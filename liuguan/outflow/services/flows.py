@@ -15,11 +15,12 @@ from django.db import connection
 from django.utils import timezone
 
 from liuguan.core.audit import audit_record, diff
+from liuguan.geo.names import place_names
 from liuguan.registry.models import Stay
 
 from ..models import ExpectedArrival, OutflowEvent, OutflowRecord, Peer, Reporter
 from . import messages
-from .common import county_of, event_add, full_names, in_province, later, origin_for_hukou, person_block, user_fk
+from .common import county_of, event_add, in_province, later, origin_for_hukou, person_block, user_fk
 from .outbox import PeerAreas, message_enqueue
 
 RECORD_FIELDS = (
@@ -398,7 +399,7 @@ def stays_registered(stays, *, actor, source: str) -> None:
     if not notify:
         return
     full = {s.pk: s for s in Stay.objects.filter(pk__in={pk for _p, pk in notify}).select_related("person")}
-    names = full_names({s.community_id for s in full.values()})
+    names = place_names({s.community_id for s in full.values()})
     for (_peer_pk, stay_pk), peer in notify.items():
         stay = full[stay_pk]
         message_enqueue(
@@ -452,7 +453,7 @@ def stay_departed(stay: Stay, *, actor, source: str) -> None:
             peers.add(peer)
     if not peers:
         return
-    names = full_names([stay.community_id])
+    names = place_names([stay.community_id])
     payload = {
         **inflow_payload(stay, names),
         "departed_on": stay.departed_on.isoformat(),

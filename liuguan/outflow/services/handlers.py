@@ -42,11 +42,11 @@ from . import messages
 from .common import (
     county_of,
     event_add,
-    full_names,
     in_province,
     later,
     origin_for_hukou,
     person_block,
+    place_names,
     province_code,
 )
 from .flows import expected_arrived, inflow_payload, record_snapshot, stay_ref
@@ -378,7 +378,7 @@ def outflow_notice(*, peer, message_id, payload) -> dict:
     if stay is None:
         return {"outcome": ExpectedArrival.Status.EXPECTED}
     expected_arrived(expected, stay, actor=SYSTEM, source=_source(peer))
-    names = full_names([stay.community_id])
+    names = place_names([stay.community_id])
     body = inflow_payload(stay, names)
     message_enqueue(peer=peer, kind=messages.INFLOW_REGISTERED, payload=body, subject=f"person:{person.pk}")
     return {

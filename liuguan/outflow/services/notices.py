@@ -12,11 +12,12 @@ from django.utils import timezone
 from liuguan.core.audit import audit_record
 from liuguan.core.errors import NotFound, PermissionDenied
 from liuguan.core.scoping import scoped
+from liuguan.geo.names import place_names
 from liuguan.registry.models import Person
 
 from ..models import InboundNotice, Peer
 from . import messages
-from .common import full_name, full_names, in_province, person_block
+from .common import full_name, in_province, person_block
 from .outbox import PeerAreas, message_enqueue, peer_for_area
 
 
@@ -96,7 +97,7 @@ def bulletin_hits_forward(hits) -> int:
     if not hits or not Peer.objects.filter(active=True).exists():
         return 0
     peers = PeerAreas()
-    names = full_names({h.community_id for h in hits})
+    names = place_names({h.community_id for h in hits})
     sent = 0
     for hit in hits:
         peer = peers.for_area(hit.person.hukou_code)
