@@ -104,6 +104,9 @@ def _register_routers():
     from liuguan.exchange.api_feeds import router as feeds_router
     from liuguan.exchange.api_police import router as police_router
     from liuguan.geo.api import router as geo_router
+    from liuguan.insight.api import router as insight_router
+    from liuguan.insight.api_open import router as open_data_router
+    from liuguan.linkage.api import router as linkage_router
     from liuguan.grid.api import router as grid_router
     from liuguan.livelihood.associations.api import router as associations_router
     from liuguan.livelihood.legalaid.api import router as legalaid_router
@@ -142,6 +145,9 @@ def _register_routers():
     api.add_router("/livelihood/legalaid", legalaid_router)
     api.add_router("/livelihood/schooling", schooling_router)
     api.add_router("/livelihood/associations", associations_router)
+    api.add_router("/insight", insight_router)
+    api.add_router("/exchange", open_data_router)
+    api.add_router("/linkage", linkage_router)
 
 
 def api_operations(ninja_api: NinjaAPI):

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "liuguan.livelihood.legalaid",
     "liuguan.livelihood.associations",
     "liuguan.portal",
+    "liuguan.insight",
+    "liuguan.linkage",
     "liuguan.demo",
 ]
 
@@ -183,6 +185,9 @@ LIUGUAN_SCHEDULE = {
     "grid_rules": {"task": "liuguan.grid.tasks.events_from_rules_task", "cron": "50 2 * * *"},
     "grid_joint_plans": {"task": "liuguan.grid.tasks.joint_plans_task", "cron": "55 2 * * *"},
     "legalaid_overdue": {"task": "liuguan.livelihood.legalaid.tasks.overdue_task", "cron": "35 0 * * *"},
+    # Macro decision: the dashboards' cells follow the audit chain every minute and are counted afresh nightly.
+    "insight_refresh": {"task": "liuguan.insight.tasks.rollup_refresh_task", "cron": "* * * * *"},
+    "insight_rebuild": {"task": "liuguan.insight.tasks.rollup_rebuild_task", "cron": "10 3 * * *"},
 }
 # Legal aid: working days a unit has to accept a referred request, and to handle an accepted one.
 LEGALAID_ACCEPT_DAYS = 2

@@ -29,6 +29,8 @@ urlpatterns = [
     path("livelihood/legalaid/", include("liuguan.livelihood.legalaid.urls")),
     path("livelihood/associations/", include("liuguan.livelihood.associations.urls")),
     path("livelihood/welfare/", include("liuguan.livelihood.welfare.urls")),
+    path("insight/", include("liuguan.insight.urls")),
+    path("linkage/", include("liuguan.linkage.urls")),
     path("api/", api.urls),
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/setlang/", core_views.set_language, name="set_language"),

@@ -132,6 +132,15 @@ PERMISSIONS: dict[str, set[Role]] = {
     "association.view": OFFICERS | FIELD,
     "association.manage": OFFICERS,
     "association.task": OFFICERS,
+    # Macro decision (insight): dashboards, trends and forecasts down to the reader's own area, and the monthly
+    # reports; departments get aggregates with small counts suppressed through the hub (exchange.use + a grant).
+    "insight.view": OFFICERS | {Role.AUDITOR},
+    "insight.report": OFFICERS,
+    # Entity resolution (linkage): desks review likely duplicates in scope and merge or keep apart (and undo);
+    # county, city and province officers run batch linkage and train models; officers read the results.
+    "linkage.view": OFFICERS,
+    "linkage.review": DESK,
+    "linkage.run": {Role.COUNTY_OFFICER, Role.CITY_OFFICER, Role.PROVINCE_ADMIN},
 }
 
 # The level of division each role is normally bound to; used by the demo and to check new accounts.
