@@ -270,3 +270,42 @@ LOGGING = {
 LIUGUAN_PUBLIC_URL = os.environ.get("LIUGUAN_PUBLIC_URL", "")
 LIUGUAN_PROVINCE_CODE = os.environ.get("LIUGUAN_PROVINCE_CODE", "51")
 LIUGUAN_PROVINCE_NAME = _("Sichuan")
+
+# The production profile (LIUGUAN_PROFILE=production; see deploy/README.md): refuse to start with what is fine
+# for a demo and wrong for a province, and turn on what only makes sense behind TLS.
+LIUGUAN_PROFILE = os.environ.get("LIUGUAN_PROFILE", "demo")
+if LIUGUAN_PROFILE == "production":
+    from django.core.exceptions import ImproperlyConfigured
+
+    problems = []
+    if DEBUG:
+        problems.append("LIUGUAN_DEBUG must be 0")
+    if not os.environ.get("LIUGUAN_SECRET_KEY"):
+        problems.append("LIUGUAN_SECRET_KEY must be set (not the key file made for the demo)")
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        problems.append("DATABASE_URL must name PostgreSQL")
+    if not os.environ.get("LIUGUAN_ALLOWED_HOSTS"):
+        problems.append("LIUGUAN_ALLOWED_HOSTS must name the public host")
+    if problems:
+        raise ImproperlyConfigured("production profile: " + "; ".join(problems))
+    # TLS ends at the reverse proxy (deploy/nginx/liuguan.conf), which sets X-Forwarded-Proto and redirects
+    # plain HTTP itself; the cookies never travel unencrypted and browsers remember to use HTTPS.
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("LIUGUAN_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # The proxy redirects plain HTTP already; this catches a misrouted request. Health probes on the host
+    # itself (127.0.0.1:8000/healthz) are answered as they are.
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # Joining the browsers' HSTS preload list is the domain owner's decision, not the application's.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    CSRF_TRUSTED_ORIGINS = [f"https://{host}" for host in ALLOWED_HOSTS if host and host != "*"]
+    # Static files: hashed names and pre-compressed copies made by collectstatic; the proxy serves them from
+    # STATIC_ROOT with a year's cache, WhiteNoise answers whatever still reaches the application.
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    WHITENOISE_USE_FINDERS = False
+    LOGGING["root"]["level"] = os.environ.get("LIUGUAN_LOG_LEVEL", "INFO")
