@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.test import Client
+from hypothesis import settings as hypothesis_settings
 
 from liuguan.accounts.models import ApiToken, User
 from liuguan.accounts.roles import Role
@@ -11,6 +12,11 @@ from liuguan.core.identity import mod11_2_check
 from liuguan.exchange.models import Department
 from liuguan.geo.models import Division, Level
 from liuguan.registry.models import Person, Stay
+
+# No time limit per Hypothesis example: the suite shares two cores with a second database's run, and a
+# deadline there is a timed assertion that fails on a busy machine, not on a slow function.
+hypothesis_settings.register_profile("liuguan", deadline=None)
+hypothesis_settings.load_profile("liuguan")
 
 PASSWORD = "Test-password-2026!"  # noqa: S105 (test accounts only)
 

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "ninja",
     "django_tasks",
     "django_tasks_db",
@@ -70,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "liuguan.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "liuguan.core.middleware.DeclaredPermissionMiddleware",
@@ -137,6 +141,15 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+
+# Officers' second factor (TOTP; accounts/twofactor.py): asked of these roles once they enrolled an
+# authenticator, and of all of them when LIUGUAN_REQUIRE_2FA is on (the production profile's default).
+LIUGUAN_2FA_ROLES = (
+    "station_officer", "street_officer", "county_officer", "city_officer", "province_admin", "police", "auditor",
+)
+LIUGUAN_REQUIRE_2FA = os.environ.get("LIUGUAN_REQUIRE_2FA", "0") == "1"
+OTP_TOTP_ISSUER = "Liuguan"
+OTP_TOTP_THROTTLE_FACTOR = 1
 
 # Sessions end after 30 idle minutes and when the browser closes.
 SESSION_COOKIE_AGE = 30 * 60
@@ -308,4 +321,5 @@ if LIUGUAN_PROFILE == "production":
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     }
     WHITENOISE_USE_FINDERS = False
+    LIUGUAN_REQUIRE_2FA = os.environ.get("LIUGUAN_REQUIRE_2FA", "1") == "1"
     LOGGING["root"]["level"] = os.environ.get("LIUGUAN_LOG_LEVEL", "INFO")
