@@ -19,7 +19,7 @@ def _manage(args, env_changes, tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIUGUAN_") and k != "DATABASE_URL"}
     env.update({"LIUGUAN_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "liuguan.settings"})
     env.update({k: v for k, v in env_changes.items() if v is not None})
-    return subprocess.run(
+    return subprocess.run(  # noqa: S603 (this project's own manage.py)
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
 
