@@ -201,7 +201,14 @@ LIUGUAN_SCHEDULE = {
     # Macro decision: the dashboards' cells follow the audit chain every minute and are counted afresh nightly.
     "insight_refresh": {"task": "liuguan.insight.tasks.rollup_refresh_task", "cron": "* * * * *"},
     "insight_rebuild": {"task": "liuguan.insight.tasks.rollup_rebuild_task", "cron": "10 3 * * *"},
+    # Last month's reports for the province, prefectures and counties (on the 1st; other days it re-queues
+    # only failed or lost ones: idempotent per area and month).
+    "insight_reports": {"task": "liuguan.insight.tasks_reports.reports_schedule_task", "cron": "30 3 * * *"},
+    # Entity resolution: a batch linkage run over every source of person records, filling the review queue.
+    "linkage_nightly": {"task": "liuguan.linkage.tasks.linkage_nightly_task", "cron": "0 4 * * *"},
 }
+# Open data for departments: counts below k are withheld (k per area in insight.OpenDataThreshold, else this).
+LIUGUAN_OPEN_DATA_K = int(os.environ.get("LIUGUAN_OPEN_DATA_K", "10"))
 # Legal aid: working days a unit has to accept a referred request, and to handle an accepted one.
 LEGALAID_ACCEPT_DAYS = 2
 LEGALAID_HANDLE_DAYS = 20

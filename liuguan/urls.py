@@ -29,6 +29,7 @@ urlpatterns = [
     path("livelihood/legalaid/", include("liuguan.livelihood.legalaid.urls")),
     path("livelihood/associations/", include("liuguan.livelihood.associations.urls")),
     path("livelihood/welfare/", include("liuguan.livelihood.welfare.urls")),
+    path("insight/open-data/", include("liuguan.insight.urls_opendata")),
     path("insight/", include("liuguan.insight.urls")),
     path("linkage/", include("liuguan.linkage.urls")),
     path("api/", api.urls),

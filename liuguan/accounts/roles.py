@@ -136,6 +136,7 @@ PERMISSIONS: dict[str, set[Role]] = {
     # reports; departments get aggregates with small counts suppressed through the hub (exchange.use + a grant).
     "insight.view": OFFICERS | {Role.AUDITOR},
     "insight.report": OFFICERS,
+    "insight.opendata": {Role.PROVINCE_ADMIN},  # the k-anonymity thresholds of the open data
     # Entity resolution (linkage): desks review likely duplicates in scope and merge or keep apart (and undo);
     # county, city and province officers run batch linkage and train models; officers read the results.
     "linkage.view": OFFICERS,

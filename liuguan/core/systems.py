@@ -6,12 +6,12 @@ SYSTEM_PAGES = {
     "insight": {
         "title": _("Macro decision"),
         "summary": _("Dashboards, drill-down by area, trends, forecasts and monthly reports for the leadership."),
-        "ready": [],
-        "coming": [
-            _("Stock and flows of migrants by month, origins, age and sex pyramid, industries"),
-            _("Drill-down from province to community, fast at province scale"),
-            _("Twelve-month forecasts with uncertainty, and printable monthly reports"),
+        "ready": [
+            (_("Dashboards of every figure, drill-down from province to community, and how fresh"), "/insight/"),
+            (_("Twelve-month forecasts with 80% and 95% bands and their back-test"), "/insight/"),
+            (_("Monthly reports (Excel and PDF), on demand and on the 1st of each month"), "/insight/reports/"),
         ],
+        "coming": [],
     },
     "oversight": {
         "title": _("Municipal management"),

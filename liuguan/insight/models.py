@@ -43,6 +43,9 @@ class RollupState(models.Model):
     last_seconds = models.FloatField(null=True)
     last_prefixes = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"cells up to audit event {self.audit_event_id}, refreshed {self.refreshed_at}"
+
 
 class Forecast(models.Model):
     """A fitted forecast of one monthly series of one area, kept until the series gains a month."""
@@ -59,6 +62,9 @@ class Forecast(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["area", "series", "last_month"], name="insight_forecast_once"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.area} {self.series} to {self.last_month}: {self.method}"
 
 
 class Report(models.Model):
@@ -89,6 +95,12 @@ class Report(models.Model):
         verbose_name_plural = _("monthly reports")
         ordering = ["-month", "area_id", "-requested_at"]
         indexes = [models.Index(fields=["area", "month"])]
+        constraints = [
+            # The schedule makes one report per area and month, however often it runs.
+            models.UniqueConstraint(
+                fields=["area", "month"], condition=models.Q(scheduled=True), name="insight_report_scheduled_once"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.area_id} {self.month:%Y-%m}"
@@ -100,7 +112,7 @@ class Report(models.Model):
         code = jurisdiction(user)
         if code is None:
             return NOTHING
-        return models.Q(area_id__startswith=code)
+        return models.Q(area__code__startswith=code)  # a relation takes no startswith on its id
 
 
 class OpenDataThreshold(models.Model):

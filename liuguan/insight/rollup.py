@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from django.db import connection, transaction
-from django.db.models import Min, Q
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from liuguan.core.models import AuditChainHead, AuditEvent
@@ -28,8 +28,27 @@ LEVELS = (12, 9, 6, 4, 2)
 PARENT_LENGTH = {12: 9, 9: 6, 6: 4, 4: 2, 2: 0}
 COLUMNS = ("area", "level", "parent", "measure", "k1", "k2", "n")
 PREFIXES_PER_STATEMENT = 400
-# Audited writes that change nothing a cell counts (reading, the federation's transport, the cells' own work).
-IGNORED_FAMILIES = ("federation.", "insight.", "outflow.")
+# Audited writes that change nothing a cell counts: reading, the federation's transport, the cells' own work,
+# accounts and grants, reference data, associations, duties and notices. Left out, they cost nothing; counted,
+# one made by a province-level account (division "51") would make the refresh recount the whole province.
+IGNORED_FAMILIES = (
+    "federation.", "insight.", "outflow.", "accounts.", "token.", "user.", "grant.", "subsystem.", "subscription.",
+    "catalogue.", "departments.", "divisions.", "registration_policies.", "permit_policy.", "exchange.",
+    "delivery.", "association.", "agreement.", "breach.", "bulletin.", "offence.", "feedback.", "tier.",
+    "certificate.", "disagreement.", "duty.", "legal_aid_unit.", "open311_client.", "portal.notif", "portal.otp",
+    "portal.sign_in", "portal.account", "portal.police_sittings", "linkage.run", "linkage.model", "linkage.task",
+    "linkage.keep_apart", "demo.", "import.result_read",
+)  # fmt: skip
+
+
+def relevant_events(after: int, upto: int | None = None):
+    """The audited writes after the watermark that may change a cell."""
+    events = AuditEvent.objects.filter(id__gt=after).exclude(action__in=READ_ACTIONS)
+    if upto is not None:
+        events = events.filter(id__lte=upto)
+    for family in IGNORED_FAMILIES:
+        events = events.exclude(action__startswith=family)
+    return events
 
 
 def _table() -> str:
@@ -47,12 +66,19 @@ def _insert_select(queryset) -> int:
         return cursor.rowcount
 
 
-def _community_cells(where: Callable[[str], Q] | None) -> int:
-    """Insert the community cells of every measure; `where(field)` limits the rows by their community field."""
+def _community_cells(where: Callable[[object], Q] | None, level: int = 12) -> int:
+    """Insert the cells of every measure located at `level` (12: the community cells); `where(measure)` limits
+    the rows to the areas being recomputed.
+    """
     inserted = 0
     for measure in MEASURES.values():
-        inserted += _insert_select(measure.by_community(None if where is None else where(measure.community)))
+        if measure.level == level:
+            inserted += _insert_select(measure.by_community(None if where is None else where(measure)))
     return inserted
+
+
+def _coarse_levels() -> set[int]:
+    return {m.level for m in MEASURES.values() if m.level != 12}
 
 
 def _sum_up(child_level: int, child_where: str = "", params: tuple = ()) -> int:
@@ -96,8 +122,12 @@ def rollup_rebuild() -> dict:
         else:
             Cell.objects.all().delete()
         cells = _community_cells(None)
+        coarse = _coarse_levels()
         for child_level in LEVELS[:-1]:
             cells += _sum_up(child_level)
+            # Measures located at the level just summed into add their own cells there (none exist below it).
+            if PARENT_LENGTH[child_level] in coarse:
+                cells += _community_cells(None, PARENT_LENGTH[child_level])
         if postgresql:
             with connection.schema_editor() as editor:
                 for index in Cell._meta.indexes:
@@ -114,22 +144,81 @@ def rollup_rebuild() -> dict:
 
 
 def changed_prefixes(after: int, upto: int) -> list[str]:
-    """The areas audited writes in (after, upto] touched, as the fewest covering division codes."""
-    events = (
-        AuditEvent.objects.filter(id__gt=after, id__lte=upto).exclude(division_code="").exclude(action__in=READ_ACTIONS)
+    """The areas audited writes in (after, upto] touched, as the fewest covering division codes.
+
+    Besides each event's own division, a write on a person, an employer, a house or a school record changes the
+    cells wherever their stays or records are counted, which an event naming one division cannot say: those
+    communities are looked up (`related_communities`).
+    """
+    events = relevant_events(after, upto)
+    codes = set(events.exclude(division_code="").order_by().values_list("division_code", flat=True).distinct())
+    codes |= related_communities(events)
+    return covering_prefixes(codes)
+
+
+RELATED_OBJECTS = ("registry.person", "registry.employer", "registry.house", "schooling.schoolrecord")
+RELATED_CHUNK = 1000
+
+
+def _ids(values) -> list[int]:
+    return sorted({int(v) for v in values if str(v).isdigit()})
+
+
+def related_communities(events) -> set[str]:
+    """Communities whose cells count something an audited write changed away from the event's own division: the
+    open stays of a person edited or merged (sex, birth date, hukou), of an employer's staff (its industry), of a
+    house's tenants (its kind), and the schools of a child whose school record moved.
+    """
+    from liuguan.livelihood.schooling.models import SchoolRecord
+    from liuguan.registry.models import House, Stay
+
+    rows = list(
+        events.filter(Q(object_type__in=RELATED_OBJECTS) | Q(action="linkage.merge"))
+        .order_by()
+        .values_list("object_type", "object_id", "action", "changes")
     )
-    for family in IGNORED_FAMILIES:
-        events = events.exclude(action__startswith=family)
-    return covering_prefixes(events.order_by().values_list("division_code", flat=True).distinct())
+    wanted: dict[str, set] = {name: set() for name in RELATED_OBJECTS}
+    for object_type, object_id, action, changes in rows:
+        if action == "linkage.merge":
+            changes = changes if isinstance(changes, dict) else {}
+            wanted["registry.person"].update(str(changes.get(k, "")) for k in ("survivor", "merged"))
+        elif object_type in wanted:
+            wanted[object_type].add(object_id)
+    open_stays = Stay.objects.filter(departed_on__isnull=True).order_by()
+    found: set[str] = set()
+    for object_type, ids in wanted.items():
+        ids = _ids(ids)
+        for start in range(0, len(ids), RELATED_CHUNK):
+            part = ids[start : start + RELATED_CHUNK]
+            if object_type == "registry.person":
+                queries = [open_stays.filter(person_id__in=part).values_list("community_id", flat=True)]
+            elif object_type == "registry.employer":
+                queries = [open_stays.filter(employer_id__in=part).values_list("community_id", flat=True)]
+            elif object_type == "registry.house":
+                queries = [
+                    open_stays.filter(house_id__in=part).values_list("community_id", flat=True),
+                    House.objects.filter(pk__in=part).order_by().values_list("community_id", flat=True),
+                ]
+            else:
+                children = SchoolRecord.objects.filter(pk__in=part).values("child_id")
+                queries = [
+                    SchoolRecord.objects.filter(child_id__in=children)
+                    .order_by()
+                    .values_list("school__community_id", flat=True)
+                ]
+            for query in queries:
+                found.update(query.distinct())
+    return found
 
 
 def _refresh_prefixes(prefixes: list[str]) -> int:
     """Recompute the community cells under `prefixes`, then each level above them up to the province."""
     cells = 0
+    coarse = _coarse_levels()
     for start in range(0, len(prefixes), PREFIXES_PER_STATEMENT):
         part = prefixes[start : start + PREFIXES_PER_STATEMENT]
         Cell.objects.filter(Q(level=12) & area_q("area", part)).delete()
-        cells += _community_cells(lambda field, part=part: area_q(field, part))
+        cells += _community_cells(lambda measure, part=part: measure.in_areas(part))
     for child_level in LEVELS[:-1]:
         parent_length = PARENT_LENGTH[child_level]
         # The parents to recompute: the prefix's own ancestor at that level, or every area under a short prefix.
@@ -140,7 +229,11 @@ def _refresh_prefixes(prefixes: list[str]) -> int:
             shorts = short if start == 0 else []
             if not chunk and not shorts:
                 continue
-            target = Q(area__in=chunk) | area_q("area", shorts) if shorts else Q(area__in=chunk)
+            target = Q(area__in=chunk)
+            for prefix in shorts:
+                # Every code that starts with the prefix: from the prefix itself (not padded with zeros, which
+                # would miss an area such as '510100' under '5101') up to the prefix padded with nines.
+                target |= Q(area__gte=prefix, area__lte=prefix.ljust(12, "9"))
             Cell.objects.filter(Q(level=parent_length) & target).delete()
             conditions, params = [], []
             if chunk:
@@ -148,8 +241,11 @@ def _refresh_prefixes(prefixes: list[str]) -> int:
                 params.extend(chunk)
             for prefix in shorts:
                 conditions.append("(area >= %s AND area <= %s)")
-                params.extend([prefix.ljust(12, "0"), prefix.ljust(12, "9")])
+                params.extend([prefix, prefix.ljust(12, "9")])
             cells += _sum_up(child_level, "AND (" + " OR ".join(conditions) + ")", tuple(params))
+            if parent_length in coarse:
+                areas = [*chunk, *shorts]
+                cells += _community_cells(lambda measure, areas=areas: measure.in_areas(areas), parent_length)
     return cells
 
 
@@ -186,11 +282,8 @@ def freshness() -> dict:
     state = RollupState.objects.filter(pk=1).first()
     if state is None or state.rebuilt_at is None:
         return {"built": False, "refreshed_at": None, "pending": 0, "oldest_pending_at": None, "lag_seconds": None}
-    head = _head()
-    pending = max(head - state.audit_event_id, 0)
-    oldest = None
-    if pending:
-        oldest = AuditEvent.objects.filter(id__gt=state.audit_event_id).aggregate(t=Min("occurred_at"))["t"]
+    waiting = relevant_events(state.audit_event_id).aggregate(n=Count("id"), t=Min("occurred_at"))
+    pending, oldest = waiting["n"], waiting["t"]
     now = timezone.now()
     # The figures hold every write up to the oldest one still waiting (or up to the last refresh when none waits).
     as_of = oldest or state.refreshed_at

@@ -7,6 +7,7 @@ the lost card verifies as replaced, never as valid.
 """
 
 import datetime as dt
+import os
 import secrets
 from collections import defaultdict
 
@@ -424,6 +425,16 @@ def _differs(permit: Permit, state: PermitState) -> bool:
 
 
 @transaction.atomic
+def _actions_of(events: list[PermitEvent], permits: list[Permit]) -> dict[str, int]:
+    """How many of these permits each action changed (suspended, expired, restored)."""
+    ids = {p.pk for p in permits}
+    counts: dict[str, int] = defaultdict(int)
+    for event in events:
+        if event.permit.pk in ids:
+            counts[event.action] += 1
+    return dict(counts)
+
+
 def _refresh_rows(ids: list[int], on: dt.date, policies: dict, counts: dict, actor) -> None:
     """Lock the permits found stale and look again: an endorsement taken meanwhile is not overwritten."""
     rows = list(
@@ -456,10 +467,17 @@ def _refresh_rows(ids: list[int], on: dt.date, policies: dict, counts: dict, act
     PermitEvent.objects.bulk_create(events)
     for key, value in batch_counts.items():
         counts[key] += value
-    audit_record(
-        actor=actor,
-        action="permit.refresh",
-        object_type="permits.permit",
-        source="job",
-        changes={"on": on, **batch_counts, "permits": [p.number for p in changed][:200]},
-    )
+    # One event per county, naming the smallest area that holds its changed permits: the dashboards' cells
+    # recompute just that area (a single province-wide event would make them recount the whole province).
+    by_county: dict[str, list[Permit]] = defaultdict(list)
+    for permit in changed:
+        by_county[permit.community_id[:6]].append(permit)
+    for county, permits in sorted(by_county.items()):
+        audit_record(
+            actor=actor,
+            action="permit.refresh",
+            object_type="permits.permit",
+            division_code=os.path.commonprefix([p.community_id for p in permits]) or county,
+            source="job",
+            changes={"on": on, **_actions_of(events, permits), "permits": [p.number for p in permits][:200]},
+        )
