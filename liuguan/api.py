@@ -104,10 +104,10 @@ def _register_routers():
     from liuguan.exchange.api_feeds import router as feeds_router
     from liuguan.exchange.api_police import router as police_router
     from liuguan.geo.api import router as geo_router
+    from liuguan.grid.api import router as grid_router
     from liuguan.insight.api import router as insight_router
     from liuguan.insight.api_open import router as open_data_router
     from liuguan.linkage.api import router as linkage_router
-    from liuguan.grid.api import router as grid_router
     from liuguan.livelihood.associations.api import router as associations_router
     from liuguan.livelihood.legalaid.api import router as legalaid_router
     from liuguan.livelihood.schooling.api import router as schooling_router

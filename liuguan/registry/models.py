@@ -40,6 +40,17 @@ class Person(models.Model):
     source_channel = models.CharField(
         _("source"), max_length=12, choices=SourceChannel.choices, default="collector", db_default="collector"
     )
+    # Entity resolution merged this record into another (the survivor): it leaves lists, search and counts, and
+    # its records moved to the survivor; the row itself stays, with its own document, for history and undo.
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_people",
+    )
+    merged_at = models.DateTimeField(_("merged"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("person")
@@ -52,6 +63,18 @@ class Person(models.Model):
     @property
     def doc_number_masked(self) -> str:
         return mask_document_number(self.doc_number)
+
+    @property
+    def survivor(self) -> "Person":
+        """The record this one lives on in: itself, or (after entity resolution merged it) the surviving record.
+
+        Code that finds a person by document number should attach new records to `found.survivor`.
+        """
+        person, seen = self, set()
+        while person.merged_into_id and person.pk not in seen:
+            seen.add(person.pk)
+            person = person.merged_into
+        return person
 
     @property
     def phone_masked(self) -> str:

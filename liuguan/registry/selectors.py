@@ -15,7 +15,7 @@ def person_search(*, user, query: str, limit: int = 50) -> list[Person]:
     query = (query or "").strip()
     if not query:
         return []
-    qs = scoped(Person.objects.all(), user)
+    qs = scoped(Person.objects.filter(merged_into__isnull=True), user)
     number = normalize_document_number(query)
     if any(ch.isdigit() for ch in number):
         cond = Q(doc_number=number) | (Q(doc_number__startswith=number) if len(number) >= 6 else Q(pk__in=[]))
@@ -30,16 +30,23 @@ def person_search(*, user, query: str, limit: int = 50) -> list[Person]:
 
 
 def person_get(*, user, person_id: int) -> Person | None:
-    """One person inside scope with their stays (newest first), or None as if they did not exist."""
+    """One person inside scope with their stays (newest first), or None as if they did not exist.
+
+    A record merged into another is reachable when its survivor is in scope (its stays moved there).
+    """
     stays = Stay.objects.select_related(
         "community", "community__parent", "community__parent__parent", "house", "employer", "collector"
     )
-    return (
-        scoped(Person.objects.all(), user)
-        .filter(pk=person_id)
-        .prefetch_related(Prefetch("stays", queryset=stays.order_by("-arrived_on", "-id")))
-        .first()
-    )
+    people = Person.objects.prefetch_related(
+        Prefetch("stays", queryset=stays.order_by("-arrived_on", "-id")),
+        Prefetch("merged_people", queryset=Person.objects.order_by("merged_at", "id")),
+    ).select_related("merged_into")
+    person = scoped(people, user).filter(pk=person_id).first()
+    if person is None:
+        survivor = Person.objects.filter(pk=person_id).values_list("merged_into", flat=True).first()
+        if survivor and scoped(Person.objects.filter(pk=survivor), user).exists():
+            person = people.filter(pk=person_id).first()
+    return person
 
 
 def stay_history(*, user, person: Person) -> list[dict]:

@@ -429,9 +429,9 @@ def _actions_of(events: list[PermitEvent], permits: list[Permit]) -> dict[str, i
     """How many of these permits each action changed (suspended, expired, restored)."""
     ids = {p.pk for p in permits}
     counts: dict[str, int] = defaultdict(int)
-    for event in events:
-        if event.permit.pk in ids:
-            counts[event.action] += 1
+    for permit_event in events:
+        if permit_event.permit.pk in ids:
+            counts[permit_event.action] += 1
     return dict(counts)
 
 

@@ -301,6 +301,10 @@ def person_register(
         doc_type=values["doc_type"],
         doc_number=values["doc_number"],
         queryset=scoped(Person.objects.all(), actor),
+        sex=values.get("sex") or "",
+        phone=values.get("phone") or "",
+        hukou_code=values.get("hukou_code") or "",
+        nationality=values.get("nationality") or "",
     )
     confirmed = {int(pk) for pk in not_duplicate_of or ()}
     if any(c.person.pk not in confirmed for c in candidates):

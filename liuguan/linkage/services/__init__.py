@@ -1,0 +1,1 @@
+"""Linkage writes: merges and their undo, review decisions, runs and the tasks they open."""
