@@ -145,7 +145,13 @@ AXES_VERBOSE = False
 # Officers' second factor (TOTP; accounts/twofactor.py): asked of these roles once they enrolled an
 # authenticator, and of all of them when LIUGUAN_REQUIRE_2FA is on (the production profile's default).
 LIUGUAN_2FA_ROLES = (
-    "station_officer", "street_officer", "county_officer", "city_officer", "province_admin", "police", "auditor",
+    "station_officer",
+    "street_officer",
+    "county_officer",
+    "city_officer",
+    "province_admin",
+    "police",
+    "auditor",
 )
 LIUGUAN_REQUIRE_2FA = os.environ.get("LIUGUAN_REQUIRE_2FA", "0") == "1"
 OTP_TOTP_ISSUER = "Liuguan"
