@@ -16,6 +16,7 @@ from liuguan.core.models import AuditEvent
 from liuguan.core.scoping import within
 from liuguan.geo.models import Division
 from liuguan.registry.codes import DocType
+from liuguan.registry.lookup import person_by_document
 from liuguan.registry.models import Employer, House, Person, Stay
 
 from . import hub
@@ -59,7 +60,7 @@ def _context_problems(context: hub.CallContext, *, required: tuple[str, ...]) ->
 
 
 def _person_by_document(doc_type: str, doc_number: str) -> Person | None:
-    return Person.objects.filter(doc_type=doc_type, doc_number=doc_number).first()
+    return person_by_document(doc_type, doc_number)
 
 
 def _document_problems(doc_type: str, doc_number: str) -> list[FieldProblem]:

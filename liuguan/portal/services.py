@@ -12,6 +12,7 @@ from liuguan.core.identity import china_today, mask_document_number
 from liuguan.core.scoping import scoped
 from liuguan.geo.models import Division, Level
 from liuguan.registry.codes import DocType, Reason, SourceChannel
+from liuguan.registry.lookup import person_by_document
 from liuguan.registry.models import Stay
 from liuguan.registry.services.people import PersonInput, person_check
 
@@ -193,7 +194,6 @@ def declaration_accept(
     """The station accepts a declaration: the stay (and the person, if new) goes on the register as self-declared,
     the migrant's account is bound to that person, and the migrant is told.
     """
-    from liuguan.registry.models import Person
     from liuguan.registry.services.people import person_register
     from liuguan.registry.services.stays import StayInput, stay_register
 
@@ -208,7 +208,7 @@ def declaration_accept(
     )
     person = declaration.person
     if person is None:
-        person = Person.objects.filter(doc_type=declaration.doc_type, doc_number=declaration.doc_number).first()
+        person = person_by_document(declaration.doc_type, declaration.doc_number)
     if person is not None:
         stay = stay_register(actor=actor, person=person, stay=stay_input, source=source)
     else:

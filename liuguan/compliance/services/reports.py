@@ -20,6 +20,7 @@ from liuguan.core.identity import china_today
 from liuguan.core.scoping import scoped
 from liuguan.registry.codes import DocType, Reason
 from liuguan.registry.history import field_changes_record
+from liuguan.registry.lookup import person_by_document
 from liuguan.registry.models import Person, Stay
 from liuguan.registry.services import PersonInput, person_check, stay_depart, stay_update
 from liuguan.registry.services.stays import _create_stay, outflow_stay_departed
@@ -291,7 +292,7 @@ def _person_resolve(*, actor, checked: CheckedReport, channel: str, community_co
     if checked.person is not None:
         return checked.person
     doc_type, doc_number = checked.doc_key
-    existing = Person.objects.filter(doc_type=doc_type, doc_number=doc_number).first()
+    existing = person_by_document(doc_type, doc_number)
     if existing is not None:
         if existing.name != checked.person_values["name"]:
             checked.warnings.append(str(_("The register knows this document under another name")))

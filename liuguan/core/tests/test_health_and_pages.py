@@ -18,9 +18,10 @@ def test_every_role_has_a_home_with_the_six_systems(users):
             assert label in page, (role, label)
 
 
-def test_unbuilt_systems_say_so(users):
+def test_a_system_page_links_to_what_is_built_and_claims_nothing_more(users):
     page = login(users[Role.CITY_OFFICER]).get("/system/insight/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Not built yet" in page and "Nothing here is simulated" in page
+    assert 'href="/insight/"' in page and 'href="/insight/reports/"' in page
+    assert "Not built yet" not in page  # every item of macro decision is built now
 
 
 def test_english_is_the_second_language(users):

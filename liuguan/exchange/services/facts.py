@@ -22,6 +22,7 @@ from liuguan.core.errors import FieldProblem, InvalidInput, PermissionDenied
 from liuguan.core.identity import DocumentError, china_today, parse_document
 from liuguan.geo.models import Division, Level
 from liuguan.registry.codes import SourceChannel
+from liuguan.registry.lookup import person_by_document
 from liuguan.registry.models import Person, Stay
 from liuguan.registry.services import PersonInput
 from liuguan.registry.services.people import _person_audit_values, person_check
@@ -124,7 +125,7 @@ def _row_check(row: FactInput, grants, subsystem) -> tuple[dict, list[FieldProbl
 
 def _person_for(row: FactInput, doc_number: str, *, actor, source: str) -> tuple[Person | None, bool]:
     """The person under the document number, or a new one when the row identifies someone well enough."""
-    person = Person.objects.filter(doc_type=row.doc_type, doc_number=doc_number).first()
+    person = person_by_document(row.doc_type, doc_number)
     if person is not None:
         return person, False
     if not (row.name or "").strip():

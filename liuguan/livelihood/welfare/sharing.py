@@ -24,6 +24,7 @@ from liuguan.exchange import hub
 from liuguan.exchange.models import Way
 from liuguan.exchange.selectors import ANSWERED, EMPTY, _context_problems, _document_problems, _refuse
 from liuguan.exchange.selectors_feeds import SOURCES, Column, Source, fields_in_area, record_values
+from liuguan.registry.lookup import person_by_document
 from liuguan.registry.models import Person, Stay
 
 from .models import CoverSource, MedicalCover, RemoteTreatmentFiling, Scheme, _through_stays
@@ -221,7 +222,7 @@ def _row_problems(row: CoverRow) -> list[FieldProblem]:
 
 
 def _cover_write(row: CoverRow, *, grants, subsystem) -> RowResult:
-    person = Person.objects.filter(doc_type=row.doc_type, doc_number=normalize_document_number(row.doc_number)).first()
+    person = person_by_document(row.doc_type, normalize_document_number(row.doc_number))
     if person is None:
         problem = FieldProblem("doc_number", "welfare.person_unknown", _("No person on the register has it"))
         return RowResult(0, "rejected", problems=[problem])

@@ -6,6 +6,7 @@ from liuguan.core.errors import Conflict, FieldProblem, InvalidInput
 from liuguan.core.identity import DocumentError, china_today, validate_mobile
 from liuguan.core.scoping import jurisdiction, scoped
 from liuguan.geo.models import Division, Level
+from liuguan.registry.lookup import person_by_document
 from liuguan.registry.models import Person
 from liuguan.registry.services.people import PersonInput, person_check
 
@@ -134,7 +135,7 @@ def person_resolve(*, actor, person_id, person: PersonInput | None, problems: li
         problems.extend(exc.problems)
         return None, None
     values = checked.values
-    existing = Person.objects.filter(doc_type=values["doc_type"], doc_number=values["doc_number"]).first()
+    existing = person_by_document(values["doc_type"], values["doc_number"])
     if existing is None:
         return None, values
     if scoped(Person.objects.filter(pk=existing.pk), actor).exists():

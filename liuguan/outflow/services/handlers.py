@@ -26,6 +26,7 @@ from liuguan.core.errors import FieldProblem, InvalidInput
 from liuguan.core.identity import DocumentError, china_today, parse_document, validate_mobile
 from liuguan.core.scoping import within
 from liuguan.registry.codes import Reason, SourceChannel
+from liuguan.registry.lookup import person_by_document
 from liuguan.registry.models import Person, Stay
 from liuguan.registry.services.people import PersonInput, person_check, person_save_new
 
@@ -141,7 +142,7 @@ def _person_values(payload: dict) -> dict:
 
 
 def _find_person(values: dict) -> Person | None:
-    return Person.objects.filter(doc_type=values["doc_type"], doc_number=values["doc_number"]).first()
+    return person_by_document(values["doc_type"], values["doc_number"])
 
 
 def _person_ours(values: dict, peer) -> tuple[Person, bool]:
@@ -468,7 +469,7 @@ def person_query(*, peer, message_id, payload) -> dict:
     if BASIC_GRANT not in (peer.grants or []):
         status = PersonQuery.Status.REFUSED
     else:
-        person = Person.objects.filter(doc_type=doc_type, doc_number=number).first()
+        person = person_by_document(doc_type, number)
         status = PersonQuery.Status.ANSWERED if person is not None else PersonQuery.Status.NOT_FOUND
     reply = {"query_id": str(message_id), "status": status}
     if person is not None:
