@@ -424,7 +424,6 @@ def _differs(permit: Permit, state: PermitState) -> bool:
     return permit.status != state.status.value or permit.counted_from != state.counted_from
 
 
-@transaction.atomic
 def _actions_of(events: list[PermitEvent], permits: list[Permit]) -> dict[str, int]:
     """How many of these permits each action changed (suspended, expired, restored)."""
     ids = {p.pk for p in permits}
@@ -435,6 +434,7 @@ def _actions_of(events: list[PermitEvent], permits: list[Permit]) -> dict[str, i
     return dict(counts)
 
 
+@transaction.atomic
 def _refresh_rows(ids: list[int], on: dt.date, policies: dict, counts: dict, actor) -> None:
     """Lock the permits found stale and look again: an endorsement taken meanwhile is not overwritten."""
     rows = list(
