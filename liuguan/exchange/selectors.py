@@ -59,10 +59,6 @@ def _context_problems(context: hub.CallContext, *, required: tuple[str, ...]) ->
     return problems
 
 
-def _person_by_document(doc_type: str, doc_number: str) -> Person | None:
-    return person_by_document(doc_type, doc_number)
-
-
 def _document_problems(doc_type: str, doc_number: str) -> list[FieldProblem]:
     problems = []
     if doc_type not in DocType.values:
@@ -94,7 +90,7 @@ def residence_verify(*, context: hub.CallContext, doc_type: str, doc_number: str
         if not any(area_code.startswith(area) for area in areas):
             _refuse(context, action, dataset, request, division_code=area_code)
         areas = [area_code]
-    person = _person_by_document(doc_type, doc_number)
+    person = person_by_document(doc_type, doc_number)
     answer = False
     if person is not None:
         inside = Q()
@@ -167,7 +163,7 @@ def records_query(*, context: hub.CallContext, dataset: str, key: QueryKey) -> l
 
     records, found = [], None
     if dataset in ("people", "stays"):
-        found = _person_by_document(key.doc_type, key.doc_number)
+        found = person_by_document(key.doc_type, key.doc_number)
         if found is not None:
             stays = list(Stay.objects.filter(person=found).select_related("person").order_by("arrived_on", "pk"))
             if dataset == "people":

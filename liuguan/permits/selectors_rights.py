@@ -22,11 +22,11 @@ from liuguan.exchange.selectors import (
     ANSWERED,
     _context_problems,
     _document_problems,
-    _person_by_document,
     _refuse,
 )
 from liuguan.exchange.selectors_feeds import fields_in_area
 from liuguan.geo.models import Division
+from liuguan.registry.lookup import person_by_document
 from liuguan.registry.models import Person, Stay
 
 from .facts import PersonFacts, person_facts_explained
@@ -194,7 +194,7 @@ def marriage_certificate_verify(
             _refuse(context, action, dataset, request, division_code=area_code)
         areas = [area_code]
     today = current_day()
-    person = _person_by_document(doc_type, doc_number)
+    person = person_by_document(doc_type, doc_number)
     response: dict = {"answer": False}
     if person is not None:
         inside = Q()
