@@ -155,10 +155,14 @@ def _village_finder(plan):
 
 
 def _inflows(province: str) -> dict[int, Stay]:
-    """What the registry hook sees: each person of the province with an open stay outside their hukou county."""
+    """What the registry hook sees: each person of the province with an open stay outside their hukou county.
+
+    A night at a hotel (a stay with a lodging) is a journey, not an outflow: the hook (`stays_registered`) passes
+    it by, so a guest whose only open stay here is a hotel's is no inflow, and a hotel stay is never the latest.
+    """
     latest: dict[int, tuple] = {}
     rows = (
-        Stay.objects.filter(departed_on__isnull=True, person__hukou_code__startswith=province)
+        Stay.objects.filter(departed_on__isnull=True, lodging__isnull=True, person__hukou_code__startswith=province)
         .order_by()
         .values_list("pk", "person_id", "community_id", "arrived_on", "reason", "person__hukou_code")
     )

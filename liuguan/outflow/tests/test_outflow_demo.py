@@ -1,16 +1,19 @@
 """The demo's outflow population on a small province: the reconciliation per origin county equals the truth."""
 
+import datetime as dt
 from collections import Counter
 
 import pytest
 from django.core.management import call_command
 
+from liuguan.conftest import citizen_id
 from liuguan.demo.models import OutflowTruth, TrueOutflow
 from liuguan.demo.tests.conftest import fast_passwords, generate, sichuan  # noqa: F401 (fixtures)
+from liuguan.geo.models import Division, Level
 from liuguan.outflow.demo import _province_reader, outflow_demo, truth_counts
 from liuguan.outflow.models import OutflowRecord, OutflowTask
 from liuguan.outflow.selectors import reconciliation_summary
-from liuguan.registry.models import Person
+from liuguan.registry.models import Lodging, Person, Stay
 
 pytestmark = pytest.mark.django_db
 
@@ -64,3 +67,52 @@ def test_running_it_again_replaces_its_rows_and_the_demo_reset_takes_them(genera
     assert (OutflowRecord.objects.count(), Person.objects.count(), TrueOutflow.objects.count()) == first
     generate(persons=100, seed=5, reset=True)
     assert not OutflowRecord.objects.exists() and not TrueOutflow.objects.exists()
+
+
+def test_a_hotel_night_is_no_inflow_in_the_truth_either(generate):  # noqa: F811 (the demo's fixture)
+    # given: a small province, a guest of the province whose only open stay is a hotel's in another county, and
+    # someone living in another county whose newest open stay is a hotel night in a third one
+    generate(persons=60, seed=6)
+    community = {
+        county: Division.objects.filter(level=Level.COMMUNITY, code__startswith=county).order_by("code")[0].code
+        for county in ("510104", "510107")
+    }
+    hotel = Lodging.objects.create(name="锦江宾馆", community_id=community["510104"])
+    guest = _someone("511302", "017")
+    _open_stay(guest, community["510104"], dt.date(2026, 6, 1), lodging=hotel)
+    living = _someone("513431", "025")
+    _open_stay(living, community["510107"], dt.date(2025, 3, 1))
+    _open_stay(living, community["510104"], dt.date(2026, 6, 2), lodging=hotel)
+    # when
+    result = outflow_demo(seed=6, share=0.4, elsewhere=2)
+    # then: the truth counts no inflow the registry hook passes by, so every origin county agrees
+    assert result.comparison["differing"] == {}
+    assert not TrueOutflow.objects.filter(person=guest).exists()
+    assert not OutflowRecord.objects.filter(person=guest).exists()
+    # and the inflow is where they live, not the hotel
+    truth = TrueOutflow.objects.get(person=living)
+    record = OutflowRecord.objects.get(person=living)
+    assert (truth.category, truth.true_destination) == (OutflowTruth.MISSED, community["510107"])
+    assert (record.prior_record, record.destination_code) == (False, community["510107"])
+
+
+def _someone(hukou: str, seq: str) -> Person:
+    return Person.objects.create(
+        doc_type="citizen_id",
+        doc_number=citizen_id(hukou, "19900512", seq),
+        name="旅客",
+        sex="M",
+        birth_date=dt.date(1990, 5, 12),
+        hukou_code=hukou,
+    )
+
+
+def _open_stay(person: Person, community: str, arrived: dt.date, *, lodging=None) -> Stay:
+    return Stay.objects.create(
+        person=person,
+        community_id=community,
+        lodging=lodging,
+        reason="travel" if lodging else "work",
+        arrived_on=arrived,
+        source_channel="hotel" if lodging else "collector",
+    )
