@@ -1,14 +1,17 @@
 """Shared fixtures: a small real-shaped division tree, one account per role, people inside and outside."""
 
+import base64
 import datetime as dt
 import os
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 from hypothesis import settings as hypothesis_settings
 
 from liuguan.accounts.models import ApiToken, User
 from liuguan.accounts.roles import Role
+from liuguan.core import testdb
 from liuguan.core.identity import mod11_2_check
 from liuguan.exchange.models import Department
 from liuguan.geo.models import Division, Level
@@ -18,6 +21,16 @@ from liuguan.registry.models import Person, Stay
 # deadline there is a timed assertion that fails on a busy machine, not on a slow function.
 hypothesis_settings.register_profile("liuguan", deadline=None)
 hypothesis_settings.load_profile("liuguan")
+
+# After a transactional test, empty only the tables that hold rows (liuguan/core/testdb.py): Django's full flush
+# cost seconds per test on PostgreSQL.
+testdb.install()
+
+# One pair of data keys (liuguan/core/crypto.py) for the test run and every process it starts (fault tests, backup
+# and restore): a child with a VAR_DIR of its own would otherwise make keys of its own and not read the rows.
+for _name, _label in (("LIUGUAN_DATA_KEYS", b"data"), ("LIUGUAN_INDEX_KEYS", b"index")):
+    os.environ.setdefault(_name, "1:" + base64.b64encode(b"liuguan test " + _label.ljust(19, b".")).decode())
+    setattr(django_settings, _name, os.environ[_name])
 
 PASSWORD = "Test-password-2026!"  # noqa: S105 (test accounts only)
 
@@ -216,6 +229,43 @@ def browser_login(page, username: str, password: str = PASSWORD) -> None:
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, request):
+    """pytest-django's test database, and a copy of it as migrated when a collected test needs `empty_database`."""
+    template = None
+    if any("empty_database" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        with django_db_blocker.unblock():
+            template = testdb.template_create()
+    request.config.liuguan_template = template
+    yield
+    if template is not None:
+        with django_db_blocker.unblock():
+            testdb.template_drop(template)
+
+
+@pytest.fixture
+def empty_database(django_db_setup, request, tmp_path):
+    """A factory of new databases, migrated and empty, for a second instance started by the test: `(name) -> URL`.
+    Each is copied from the template made after migrate (liuguan/core/testdb.py) and dropped after the test.
+    """
+    from django.db import connection
+
+    made = []
+
+    def make(name: str) -> str:
+        target = (
+            str(tmp_path / f"{name}.sqlite3")
+            if connection.vendor == "sqlite"
+            else f"{connection.settings_dict['NAME']}_{name}"
+        )
+        made.append(target)
+        return testdb.database_from_template(request.config.liuguan_template, target)
+
+    yield make
+    for target in made:
+        testdb.database_drop(target)
 
 
 def _db_order(item) -> int:

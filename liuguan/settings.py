@@ -278,7 +278,7 @@ LIUGUAN_FEDERATION = {
     "key_file": Path(os.environ.get("LIUGUAN_FEDERATION_KEY_FILE", VAR_DIR / "federation_ed25519.pem")),
     # An envelope sent longer ago (or further in the future) than this is refused as stale.
     "max_skew_seconds": 300,
-    "timeout_seconds": 5,
+    "timeout_seconds": float(os.environ.get("LIUGUAN_FEDERATION_TIMEOUT", "5")),
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
