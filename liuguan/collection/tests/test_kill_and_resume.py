@@ -41,6 +41,7 @@ def _command(path: Path, user) -> list[str]:
         "--chunk-size",
         str(CHUNK),
         "--quiet",
+        "--skip-checks",  # the system checks load every API route: seconds per start, nothing this test needs
     ]
 
 
