@@ -9,6 +9,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
+from ninja.operation import Operation
 from ninja.security import APIKeyCookie, HttpBearer
 
 from liuguan.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -92,6 +93,26 @@ def _rate_limited(request, exc: RateLimited):
     response = api.create_response(request, {"detail": str(exc), "rule": "exchange.rate_limit"}, status=429)
     response["Retry-After"] = str(exc.retry_after)
     return response
+
+
+# django-ninja wraps the schema of each status code of each operation in a new pydantic model; with the seven
+# documented error codes on ~160 operations that was ~1,300 models and seconds of every process start (the system
+# checks of each command load the routes). The wrapper holds nothing but the schema, so one per schema serves all.
+_wrappers: dict = {}
+_create_response_model = Operation._create_response_model
+
+
+def _shared_response_model(self, response_param):
+    try:
+        return _wrappers[response_param]
+    except KeyError:
+        made = _wrappers[response_param] = _create_response_model(self, response_param)
+        return made
+    except TypeError:  # an unhashable annotation: made for this operation alone, as ninja does
+        return _create_response_model(self, response_param)
+
+
+Operation._create_response_model = _shared_response_model
 
 
 def _register_routers():
