@@ -36,3 +36,6 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/setlang/", core_views.set_language, name="set_language"),
 ]
+
+# An unreachable database answers 503 with Retry-After instead of a server error (core/unavailable.py).
+handler500 = "liuguan.core.unavailable.server_error"
