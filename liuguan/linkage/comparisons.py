@@ -108,7 +108,8 @@ def one_edit_sql(column: str, fixed: int = 0) -> str:
         n = (fixed - 2) // 2
         ends = f"(left({a}, {n}) = left({b}, {n}) OR right({a}, {n}) = right({b}, {n}))"
         return f"({ends} AND damerau_levenshtein({a}, {b}) <= 1)"
-    n = f"((least(length({a}), length({b})) - 2) // 2)"
+    # Integer halving spelled so that every Splink dialect reads it (DuckDB's // is not Spark's div).
+    n = f"CAST(floor(greatest(least(length({a}), length({b})) - 2, 0) / 2) AS INTEGER)"
     return (
         f"(abs(length({a}) - length({b})) <= 1 "
         f"AND (left({a}, {n}) = left({b}, {n}) OR right({a}, {n}) = right({b}, {n})) "
@@ -184,6 +185,17 @@ BODY_SLIP_SQL = (
 )
 
 
+SIBLING_SQL = (
+    'length("doc_std_l") = 18 AND length("doc_std_r") = 18 AND left("doc_std_l", 14) = left("doc_std_r", 14) '
+    'AND substr("doc_std_l", 15, 3) <> substr("doc_std_r", 15, 3)'
+)
+
+
+def _sibling(a, b):
+    x, y = _v(a, "doc_std"), _v(b, "doc_std")
+    return bool(x and y and len(x) == len(y) == 18 and x[:14] == y[:14] and x[14:17] != y[14:17])
+
+
 def _body_slip(a, b):
     x, y = _v(a, "doc_std"), _v(b, "doc_std")
     if not (x and y and a.get("doc_valid") and b.get("doc_valid") and len(x) == len(y) == 18):
@@ -238,6 +250,21 @@ COMPARISONS: tuple[Comparison, ...] = (
                     "fix_u_probability": True,
                 },
             ),
+            # Same area and birth digits, another sequence number, more than one slip apart: a sibling born the same
+            # day in the same place (twins), whether or not one of the two numbers carries a typo of its own. The
+            # other comparisons (surname, birth, hukou, phone) all agree for twins, and Fellegi-Sunter would add them
+            # up as if independent; weighted like two different valid numbers instead (m and u fixed).
+            Level(
+                gettext_noop("document numbers of the same area and birth date with another sequence number"),
+                SIBLING_SQL,
+                _sibling,
+                extra={
+                    "m_probability": 1e-12,
+                    "fix_m_probability": True,
+                    "u_probability": 0.1,
+                    "fix_u_probability": True,
+                },
+            ),
             # Two different numbers that both pass the check digit belong to two people (twins, relatives):
             # MOD 11-2 catches every single typo, so a clerk's slip does not end here.
             Level(
@@ -272,7 +299,8 @@ COMPARISONS: tuple[Comparison, ...] = (
                 gettext_noop("same surname, one given-name character different"),
                 '"surname_l" = "surname_r" AND length(coalesce("given_l", \'\')) = length(coalesce("given_r", \'\')) '
                 "AND CASE WHEN length(coalesce(\"given_l\", '')) = length(coalesce(\"given_r\", '')) "
-                "THEN hamming(coalesce(\"given_l\", ''), coalesce(\"given_r\", '')) = 1 ELSE false END",
+                # Of equal length, one edit is one substitution: Levenshtein 1 is Hamming 1 (and Spark has it).
+                "THEN levenshtein(coalesce(\"given_l\", ''), coalesce(\"given_r\", '')) = 1 ELSE false END",
                 _given_one_char,
             ),
             Level(
@@ -378,6 +406,8 @@ BLOCKING_RULES = (
     'right(l."doc_std", 8) = right(r."doc_std", 8) AND l."name_py_fuzzy" = r."name_py_fuzzy"',
     'l."phone_std" = r."phone_std" AND l."name_py_fuzzy" = r."name_py_fuzzy"',
     'l."name_std" = r."name_std" AND left(l."birth", 4) = left(r."birth", 4) AND l."hukou_code" = r."hukou_code"',
+    'l."name_py_fuzzy" = r."name_py_fuzzy" AND l."hukou_code" = r."hukou_code"',
+    'l."name_py_fuzzy" = r."name_py_fuzzy" AND l."address_code" = r."address_code"',
 )
 
 # Deterministic rules that admit almost no false matches, for estimating how often two records match.

@@ -77,6 +77,35 @@ def chinese_settings() -> dict:
     }
 
 
+def for_dialect(model: dict, dialect: str) -> dict:
+    """The same model (or settings) with its SQL written for another Splink backend, e.g. "spark".
+
+    Conditions are written for DuckDB; sqlglot (a Splink dependency) rewrites them: DuckDB's double-quoted column
+    names become Spark's backquoted ones. The functions used (left, right, substr, least, greatest, floor,
+    levenshtein, damerau_levenshtein) exist on both; Spark's damerau_levenshtein comes from Splink's jar
+    (`splink.backends.spark.similarity_jar_location()` in `spark.jars`).
+    """
+    import copy
+
+    import sqlglot
+
+    def rewrite(sql: str) -> str:
+        return sqlglot.transpile(sql, read="duckdb", write=dialect)[0]
+
+    result = copy.deepcopy(model)
+    for comparison in result.get("comparisons", []):
+        for level in comparison.get("comparison_levels", []):
+            if level.get("sql_condition", "ELSE").upper() != "ELSE":
+                level["sql_condition"] = rewrite(level["sql_condition"])
+    for rule in result.get("blocking_rules_to_generate_predictions", []):
+        if isinstance(rule, dict) and "blocking_rule" in rule:
+            rule["blocking_rule"] = rewrite(rule["blocking_rule"])
+            if "sql_dialect" in rule:
+                rule["sql_dialect"] = dialect
+    result["sql_dialect"] = dialect
+    return result
+
+
 GENERIC_COLUMNS = ("record_id", "doc_number", "name", "sex", "birth_date", "phone", "hukou", "address", "nationality")
 
 
@@ -166,6 +195,23 @@ def train(std: pa.Table, *, generic: bool = False, max_pairs: float = 1e6, seed:
     return _fill_rare_u(model)
 
 
+def reestimate_u(model: dict, std: pa.Table, *, max_pairs: float = 1e6, seed: int = 42) -> dict:
+    """The model with its u values estimated again from random pairs of these records; m values kept.
+
+    For records EM cannot learn from (a registry holds each document number once, so blocking finds no
+    duplicates): m learnt on the generated test file says how a person's records differ, u from the registry
+    itself says how often two different people here agree (its names, its hukou areas, its shared phones).
+    """
+    import copy
+
+    settings = copy.deepcopy(model)
+    table = _engine_table(std)
+    linker = _linker(table, settings)
+    pairs = min(max_pairs, max(1e4, table.num_rows * 100.0))
+    linker.training.estimate_u_using_random_sampling(max_pairs=pairs, seed=seed)
+    return _fill_rare_u(linker.misc.save_model_to_json())
+
+
 def _is_generic(model: dict) -> bool:
     return {c.get("output_column_name") for c in model.get("comparisons", [])} != {c.name for c in COMPARISONS}
 
@@ -193,13 +239,16 @@ def cluster(std: pa.Table, pairs: pa.Table, *, threshold: float) -> pa.Table:
     right = pc.index_in(kept.column("record_id_r").cast(pa.string()), value_set=ids).to_numpy(zero_copy_only=False)
     graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left.astype(np.int64), right.astype(np.int64))), (n, n))
     _, labels = connected_components(graph, directed=False)
-    # Name each component by its smallest record_id (stable across runs, whatever the order of the file).
-    order = pc.sort_indices(ids).to_numpy()
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n)
-    first_rank = np.full(labels.max() + 1 if n else 0, n, dtype=np.int64)
-    np.minimum.at(first_rank, labels, rank)
-    names = ids.take(pa.array(order[first_rank[labels]]))
+    # Name each component by its smallest record_id (stable across runs, whatever the order of the file): a
+    # grouped min in DuckDB, cheaper than sorting every record_id.
+    con = duckdb.connect()
+    con.register("members", pa.table({"label": pa.array(labels.astype(np.int64)), "record_id": ids}))
+    first = con.sql("SELECT label, min(record_id) AS name FROM members GROUP BY label").arrow()
+    first = first.read_all() if hasattr(first, "read_all") else first
+    con.close()
+    position = np.empty(len(first), dtype=np.int64)
+    position[first.column("label").to_numpy()] = np.arange(len(first))
+    names = first.column("name").take(pa.array(position[labels]))
     return pa.table({"record_id": ids, "cluster_id": names})
 
 
@@ -255,10 +304,33 @@ def _engine_record(record: dict) -> dict:
     return {k: (None if v == "" else v) for k, v in row.items()}
 
 
+def _model_gamma(levels: list[dict], comparison, a: dict, b: dict) -> int:
+    """The comparison vector value of a pair under a stored model's own levels, matched by label.
+
+    A model trained before a level was added (its JSON has no such level) reads the pair as Splink does with
+    that JSON: the new level is skipped and the pair falls to the next level the model has.
+    """
+    by_label = {level.get("label_for_charts"): level for level in levels}
+    counted = [level for level in levels if not level.get("is_null_level")]
+    for level in comparison.levels:
+        stored = by_label.get(level.label)
+        if stored is None or not level.test(a, b):
+            continue
+        if stored.get("is_null_level"):
+            return -1
+        return len(counted) - 1 - next(i for i, known in enumerate(counted) if known is stored)
+    return 0
+
+
 def score_pair(model: dict, a: dict, b: dict) -> tuple[float, list[dict]]:
     """Match probability of two standardised records and the reasons, by the model's own comparisons in Python."""
     left, right = _engine_record(a), _engine_record(b)
-    gammas = {comparison.name: comparison.gamma(left, right) for comparison in COMPARISONS}
+    stored = {comparison["output_column_name"]: comparison["comparison_levels"] for comparison in model["comparisons"]}
+    gammas = {
+        comparison.name: _model_gamma(stored[comparison.name], comparison, left, right)
+        for comparison in COMPARISONS
+        if comparison.name in stored
+    }
     reasons = explain(model, gammas)
     prior = model.get("probability_two_random_records_match") or PRIOR
     weight = math.log2(prior / (1 - prior)) + sum(reason["match_weight"] for reason in reasons)

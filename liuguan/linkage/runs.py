@@ -76,7 +76,7 @@ def run_enqueue(run: LinkageRun) -> None:
 
 
 def _model(run: LinkageRun, std: pa.Table, *, retrain: bool, timings: dict) -> tuple[ModelVersion, dict]:
-    from .engine import model_save, train
+    from .engine import model_save, reestimate_u, train
 
     version = None if retrain else ModelVersion.objects.filter(active=True).first()
     if version is None:
@@ -86,14 +86,22 @@ def _model(run: LinkageRun, std: pa.Table, *, retrain: bool, timings: dict) -> t
             model = train(std)
         except Exception:  # noqa: BLE001  (Splink refuses data without enough training pairs)
             # A registry holds each document number once, so EM may find no pairs to learn from: learn the
-            # comparisons' m and u on the seeded test file of the same error model instead.
-            logger.warning("training on this instance's records failed; training on the generated test file")
+            # comparisons' m on the seeded test file of the same error model, then u on this instance's records.
+            logger.warning("training on this instance's records failed; m from the generated test file")
             from .linkage_testfile import generate
             from .standardise import standardise
 
             generated = generate(GENERATED_TRAINING_RECORDS)
             model = train(standardise(generated.select(list(sources.INPUT_COLUMNS))))
-            trained_on, records = f"generated test file, {generated.num_rows:,} records", generated.num_rows
+            try:
+                model = reestimate_u(model, std)
+                trained_on = (
+                    f"m from the generated test file ({generated.num_rows:,} records), "
+                    f"u from this instance ({std.num_rows:,} records)"
+                )
+            except Exception:  # noqa: BLE001  (too few records here to sample pairs from)
+                trained_on = f"generated test file, {generated.num_rows:,} records"
+            records = generated.num_rows
         timings["train"] = round(time.perf_counter() - started, 2)
         version = model_save(
             model=model,

@@ -45,7 +45,12 @@ def test_document_levels():
     assert level("doc", {"doc_number": valid}, {"doc_number": "11010591491231002X"}) == (
         "document number one typo or transposition"
     )
-    assert level("doc", {"doc_number": valid}, {"doc_number": twin}) == "document number different"
+    assert level("doc", {"doc_number": valid}, {"doc_number": twin}) == (
+        "document numbers of the same area and birth date with another sequence number"
+    )
+    assert level("doc", {"doc_number": valid}, {"doc_number": "110105195012310065"}) == (
+        "document number different"  # birth date differs too (and the check fails): not the sibling level
+    )
     # MOD 11-2 catches every single typo, so two valid numbers one character apart are passports
     assert level("doc", {"doc_number": "E1234567", "doc_type": "passport"}, {"doc_number": "E1234568"}) == (
         "document numbers differ in one character, both valid"
@@ -121,7 +126,7 @@ def test_score_pair_agrees_with_splink(linked):
 
 def test_explain_names_the_levels(linked):
     _, _, model, pairs = linked
-    reasons = engine.explain(model, {"doc": 5, "name": 4, "birth": 2})
+    reasons = engine.explain(model, {"doc": 6, "name": 4, "birth": 2})
     assert [r["level"] for r in reasons] == [
         "document number exact",
         "same pinyin, different characters",
@@ -163,3 +168,109 @@ def test_a_slip_in_the_area_or_birth_digits_with_a_fitted_check_digit_is_its_own
     assert not _body_slip(person, twin)
     assert not _body_slip(person, {**slip, "doc_valid": False})
     assert not _body_slip(person, valid("51010419900807125"))  # two differences
+
+
+def test_twins_numbers_weigh_against_a_match_even_when_one_carries_a_typo(linked):
+    from liuguan.core.identity import mod11_2_check
+    from liuguan.linkage.comparisons import _sibling
+
+    body = "51010419900307123"
+    person = {"doc_std": body + mod11_2_check(body), "doc_valid": True}
+    twin_typo = {"doc_std": "51010419900307145" + "0", "doc_valid": False}  # sibling's number, a typo in it
+    assert _sibling(person, twin_typo) and _sibling(twin_typo, person)
+    assert not _sibling(person, {"doc_std": "51010419900308123X", "doc_valid": False})  # birth digits differ
+    assert not _sibling(person, {"doc_std": "5101041990030712", "doc_valid": False})  # not 18 characters
+    _, _, model, _ = linked
+    sibling = next(r for r in engine.explain(model, {"doc": 2}) if r["comparison"] == "doc")
+    assert sibling["level"].startswith("document numbers of the same area and birth date")
+    assert sibling["match_weight"] < -30
+
+
+def test_same_name_and_hukou_are_compared_without_a_document_or_birth_date(linked):
+    """A blocking rule on the fuzzy pinyin and the hukou county: no ID and no birth date on one side."""
+    import pyarrow as pa
+
+    _, _, model, _ = linked
+    rows = [
+        {
+            "record_id": "a",
+            "name": "蒋奕",
+            "hukou": "341825",
+            "birth_date": "2005-05-30",
+            "doc_number": "",
+            "sex": "男",
+        },
+        {
+            "record_id": "b",
+            "name": "蔣奕",
+            "hukou": "安徽省宣城市旌德县",
+            "birth_date": "",
+            "doc_number": "",
+            "sex": "男",
+        },
+        {"record_id": "c", "name": "王芳", "hukou": "510104", "birth_date": "1980-01-01", "doc_number": ""},
+    ]
+    table = pa.table({k: pa.array([r.get(k, "") for r in rows], pa.string()) for k in rows[0]})
+    pairs = engine.predict(standardise(table), model, threshold=0.01)
+    found = {
+        tuple(sorted(p))
+        for p in zip(pairs.column("record_id_l").to_pylist(), pairs.column("record_id_r").to_pylist(), strict=True)
+    }
+    assert found == {("a", "b")}
+
+
+def test_the_model_is_rewritten_for_spark():
+    import sqlglot
+
+    spark = engine.for_dialect(engine.chinese_settings(), "spark")
+    conditions = [
+        level["sql_condition"]
+        for comparison in spark["comparisons"]
+        for level in comparison["comparison_levels"]
+        if level["sql_condition"] != "ELSE"
+    ]
+    rules = [rule["blocking_rule"] for rule in spark["blocking_rules_to_generate_predictions"]]
+    assert spark["sql_dialect"] == "spark" and len(conditions) > 20
+    for sql in conditions + rules:
+        assert '"' not in sql and "//" not in sql and "hamming" not in sql.lower(), sql
+        sqlglot.parse_one(sql, read="spark")
+    assert any("`doc_std_l`" in sql for sql in conditions)
+
+
+def test_u_is_estimated_again_on_other_records_and_m_is_kept(linked):
+    import pyarrow as pa
+
+    _, std, model, _ = linked
+    # Records where everybody has the same hukou county: two random people agree on it, so its u is near 1.
+    same_place = std.set_column(
+        std.column_names.index("hukou_code"), "hukou_code", pa.array(["510104"] * std.num_rows, pa.string())
+    )
+    again = engine.reestimate_u(model, same_place, max_pairs=2e4)
+
+    def level_of(m, name, label):
+        return next(lv for lv in engine._levels(m, name) if lv.get("label_for_charts") == label)
+
+    before, after = (level_of(m, "hukou", "same hukou area") for m in (model, again))
+    assert before["u_probability"] < 0.05 < 0.9 < after["u_probability"]
+    assert after["m_probability"] == before["m_probability"]
+
+
+def test_a_model_stored_before_the_sibling_level_still_explains_pairs_its_own_way(linked):
+    import copy
+
+    from liuguan.core.identity import mod11_2_check
+
+    _, _, model, _ = linked
+    old = copy.deepcopy(model)
+    doc = next(c for c in old["comparisons"] if c["output_column_name"] == "doc")
+    doc["comparison_levels"] = [
+        level for level in doc["comparison_levels"] if not level["label_for_charts"].startswith("document numbers of")
+    ]
+    a, b = "51010419900307123", "51010419900307145"
+    left = _std(name="张伟", doc_number=a + mod11_2_check(a), birth_date="1990-03-07")
+    right = _std(name="张伟", doc_number=b + mod11_2_check(b), birth_date="1990-03-07")
+    reasons = {r["comparison"]: r["level"] for r in engine.score_pair(model, left, right)[1]}
+    old_reasons = {r["comparison"]: r["level"] for r in engine.score_pair(old, left, right)[1]}
+    assert reasons["doc"].startswith("document numbers of the same area and birth date")
+    assert old_reasons["doc"] == "different valid document numbers"
+    assert {k: v for k, v in reasons.items() if k != "doc"} == {k: v for k, v in old_reasons.items() if k != "doc"}

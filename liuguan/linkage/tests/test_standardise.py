@@ -149,3 +149,15 @@ def test_standardise_one_gives_exactly_the_table_row():
 def test_missing_required_column_is_named():
     with pytest.raises(ValueError, match="name"):
         standardise(pa.table({"record_id": ["1"]}))
+
+
+def test_every_field_stays_on_its_own_row_whatever_the_order_and_chunks_of_the_input():
+    from liuguan.linkage.linkage_testfile import generate
+
+    raw = generate(800, seed=11).drop_columns(["person_id"])
+    chunked = pa.Table.from_batches(raw.to_batches(max_chunksize=300))  # several chunks, as a CSV reader gives
+    forward = standardise(chunked)
+    backward = standardise(raw.take(pa.array(range(raw.num_rows - 1, -1, -1))))
+    assert forward.column("record_id").to_pylist() == raw.column("record_id").to_pylist()
+    assert forward.to_pylist() == backward.to_pylist()[::-1]
+    assert forward.column("name_py").null_count < 50 and forward.column("hukou_code").null_count < 300

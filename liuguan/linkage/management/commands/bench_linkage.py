@@ -1,5 +1,6 @@
 """Accuracy and speed of linkage on a generated file: ours, Splink's generic settings and the ID-only baseline."""
 
+import json
 import resource
 import tempfile
 import time
@@ -61,6 +62,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=20261127)
         parser.add_argument("--threshold", type=float, default=0.9)
         parser.add_argument("--skip-generic", action="store_true", help="leave out Splink's generic settings")
+        parser.add_argument(
+            "--export",
+            metavar="DIR",
+            help="also write the engine's records (engine.parquet) and the trained model (model.json) for "
+            "liuguan/linkage/spark_check.py",
+        )
 
     def handle(self, *args, **options):
         out = self.stdout.write
@@ -86,6 +93,11 @@ class Command(BaseCommand):
         clusters = engine.cluster(std, pairs, threshold=threshold)
         t_cluster = time.perf_counter() - started
         rows.append(("ours (Chinese settings)", t_train + t_predict + t_cluster, pairwise(raw, clusters)))
+        if options["export"]:
+            folder = Path(options["export"])
+            folder.mkdir(parents=True, exist_ok=True)
+            pq.write_table(engine._engine_table(std), folder / "engine.parquet")
+            (folder / "model.json").write_text(json.dumps(model))
         out(
             f"standardisation {t_std:.1f} s; Splink train {t_train:.1f} s, predict {t_predict:.1f} s "
             f"({pairs.num_rows:,} pairs), cluster {t_cluster:.1f} s; peak RSS {peak_rss_mb():,.0f} MB"

@@ -67,6 +67,8 @@ def link_file(
         log(f"trained on the file in {stats['train_seconds']:.1f} s")
     started = time.perf_counter()
     pairs = engine.predict(std, model, threshold=threshold)
+    stats["predict_seconds"] = time.perf_counter() - started
+    log(f"scored {pairs.num_rows:,} pairs in {stats['predict_seconds']:.1f} s")
     clusters = engine.cluster(std, pairs, threshold=threshold)
     stats["predict_cluster_seconds"] = time.perf_counter() - started
     # Each record's best partner: the highest probability among the pairs it is in (null for singletons).
