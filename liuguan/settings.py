@@ -281,6 +281,17 @@ LIUGUAN_FEDERATION = {
     "timeout_seconds": float(os.environ.get("LIUGUAN_FEDERATION_TIMEOUT", "5")),
 }
 
+# Cryptography (liuguan/core/crypto.py; README "Cryptography"): the algorithms new data is hashed, signed and
+# encrypted with (what is stored names its algorithm, so old data stays verifiable after a switch), and the
+# data keys: ID and phone numbers are encrypted at rest (LIUGUAN_DATA_KEYS) with a blind index for lookups
+# (LIUGUAN_INDEX_KEYS); each `version:base64,...`, the highest version current. Unset: VAR_DIR/data_keys.json.
+LIUGUAN_HASH = os.environ.get("LIUGUAN_HASH", "sha256")  # or sm3
+LIUGUAN_SIGNATURE = os.environ.get("LIUGUAN_SIGNATURE", "ed25519")  # or sm2
+LIUGUAN_CIPHER = os.environ.get("LIUGUAN_CIPHER", "aes-256-gcm")  # or sm4-gcm
+LIUGUAN_DATA_KEYS = os.environ.get("LIUGUAN_DATA_KEYS", "")
+LIUGUAN_INDEX_KEYS = os.environ.get("LIUGUAN_INDEX_KEYS", "")
+LIUGUAN_DATA_KEY_FILE = os.environ.get("LIUGUAN_DATA_KEY_FILE", "")
+
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
 
@@ -312,6 +323,8 @@ if LIUGUAN_PROFILE == "production":
         problems.append("DATABASE_URL must name PostgreSQL")
     if not os.environ.get("LIUGUAN_ALLOWED_HOSTS"):
         problems.append("LIUGUAN_ALLOWED_HOSTS must name the public host")
+    if not (LIUGUAN_DATA_KEYS and LIUGUAN_INDEX_KEYS):
+        problems.append("LIUGUAN_DATA_KEYS and LIUGUAN_INDEX_KEYS must be set (not the key file made for the demo)")
     if problems:
         raise ImproperlyConfigured("production profile: " + "; ".join(problems))
     # TLS ends at the reverse proxy (deploy/nginx/liuguan.conf), which sets X-Forwarded-Proto and redirects

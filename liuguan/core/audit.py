@@ -6,7 +6,6 @@ transaction, which serialises appends on PostgreSQL; SQLite serialises writers a
 """
 
 import datetime as dt
-import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,6 +14,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from . import crypto
+from .fields import seal_changes
 from .models import AuditChainHead, AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -39,10 +40,12 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def event_digest(prev_hash: str, content: dict) -> str:
-    """SHA-256 over the previous hash and the event's canonical JSON (sorted keys, UTF-8)."""
+def event_digest(prev_hash: str, content: dict, algorithm: str = "sha256") -> str:
+    """The hash (SHA-256 by default, SM3 as an option) over the previous hash and the event's canonical JSON
+    (sorted keys, UTF-8). Each event records its algorithm, so a chain that switched midway still verifies.
+    """
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+    return crypto.hash_algorithm(algorithm).hexdigest((prev_hash + canonical).encode("utf-8"))
 
 
 def event_content(event: AuditEvent) -> dict:
@@ -103,12 +106,13 @@ def audit_record(
         object_type=object_type,
         object_id=str(object_id),
         division_code=division_code or "",
-        changes=_plain(changes or {}),
+        changes=_plain(seal_changes(obj._meta.model if obj is not None else None, changes or {})),
         source=source,
         purpose=purpose,
         prev_hash=head.last_hash,
+        hash_algorithm=crypto.hash_algorithm().name,
     )
-    event.hash = event_digest(event.prev_hash, event_content(event))
+    event.hash = event_digest(event.prev_hash, event_content(event), event.hash_algorithm)
     event.save(force_insert=True)
     head.last_event_id = event.pk
     head.last_hash = event.hash
@@ -150,7 +154,9 @@ def audit_verify(*, batch_size: int = 5000) -> ChainReport:
                 return ChainReport(checked, expected_id, f"event #{expected_id} is missing (next is #{event.pk})")
             if event.prev_hash != prev_hash:
                 return ChainReport(checked, event.pk, "its prev_hash does not match the previous event's hash")
-            if event_digest(prev_hash, event_content(event)) != event.hash:
+            if event.hash_algorithm not in crypto.HASHES:
+                return ChainReport(checked, event.pk, f"its hash algorithm {event.hash_algorithm!r} is unknown")
+            if event_digest(prev_hash, event_content(event), event.hash_algorithm) != event.hash:
                 return ChainReport(checked, event.pk, "its content does not match its hash")
             prev_hash = event.hash
             expected_id += 1

@@ -39,6 +39,8 @@ class AuditEvent(models.Model):
     purpose = models.CharField(_("purpose"), max_length=200, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Which hash made `hash` (liuguan.core.crypto.HASHES): the chain may switch algorithm (LIUGUAN_HASH) midway.
+    hash_algorithm = models.CharField(max_length=16, default="sha256", db_default="sha256")
 
     class Meta:
         ordering = ["id"]

@@ -21,6 +21,7 @@ from liuguan.compliance.models import (
     TenancyFiling,
     TenancyTenant,
 )
+from liuguan.core.fields import index_fields_fed_by, sealer
 from liuguan.registry.models import Employer, House, Lodging, Person, Stay
 
 from .models import Defect, DutyGap, TruePerson
@@ -231,13 +232,22 @@ def column(table: str, name: str) -> int:
 
 
 def defaulted(table: str) -> list[tuple[str, object]]:
-    """Model fields the generator leaves out, with the value a new row gets; database defaults are left to it."""
+    """Model fields the generator leaves out, with the value a new row gets; database defaults are left to it.
+
+    Blind indexes of encrypted columns (liuguan.core.fields) are not defaults: `sealers` computes them.
+    """
     model, columns = TABLES[table]
+    computed = index_fields_fed_by(model, columns)
     return [
         (f.attname, f.get_default())
         for f in model._meta.concrete_fields
-        if f.attname not in columns and f.db_default is NOT_PROVIDED
+        if f.attname not in columns and f.attname not in computed and f.db_default is NOT_PROVIDED
     ]
+
+
+def sealers() -> dict:
+    """Per table: (index columns, a function encrypting a row's ID and phone numbers and appending their indexes)."""
+    return {table: sealer(model, columns) for table, (model, columns) in TABLES.items()}
 
 
 class IdBlocks:
@@ -318,6 +328,7 @@ class CopyWriter:
     def __init__(self):
         # Fields added to a model after the generator was written still get their defaults.
         self.extras = {table: defaulted(table) for table in TABLES}
+        self.seal = sealers()
 
     def write(self, rows: dict[str, list]) -> None:
         with connection.cursor() as cursor:
@@ -330,6 +341,10 @@ class CopyWriter:
                     if table in JSON_COLUMNS:
                         at = columns.index(JSON_COLUMNS[table])
                         data = [(*row[:at], Jsonb(row[at]), *row[at + 1 :]) for row in data]
+                    if self.seal[table]:
+                        index_names, seal = self.seal[table]
+                        columns = [*columns, *index_names]
+                        data = [seal(row) for row in data]
                     sql = f'COPY "{model._meta.db_table}" ({", ".join([*columns, *extra_names])}) FROM STDIN'
                     with cursor.copy(sql) as copy:
                         if extra_values:
@@ -345,6 +360,7 @@ class SqliteWriter:
 
     def __init__(self):
         self.extras = {table: defaulted(table) for table in TABLES}
+        self.seal = sealers()
         ops = connection.ops
         self.adapt = {
             dt.datetime: ops.adapt_datetimefield_value,
@@ -364,12 +380,17 @@ class SqliteWriter:
             for table in WRITE_ORDER:
                 if rows.get(table):
                     model, columns = TABLES[table]
+                    data = rows[table]
+                    if self.seal[table]:
+                        index_names, seal = self.seal[table]
+                        columns = [*columns, *index_names]
+                        data = [seal(row) for row in data]
                     names = [*columns, *(name for name, _value in self.extras[table])]
                     extra = tuple(value for _name, value in self.extras[table])
                     marks = ", ".join(["%s"] * len(names))
                     cursor.executemany(
                         f'INSERT INTO "{model._meta.db_table}" ({", ".join(names)}) VALUES ({marks})',  # noqa: S608
-                        [self._row(row, extra) for row in rows[table]],
+                        [self._row(row, extra) for row in data],
                     )
 
 

@@ -3,6 +3,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from liuguan.core.fields import EncryptedField
 from liuguan.core.models import CommunityScoped
 
 
@@ -249,11 +250,12 @@ class Bulletin(models.Model):
     unit = models.ForeignKey("geo.Division", verbose_name=_("issuing unit"), on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(_("grounds"), max_length=300)
     doc_type = models.CharField(_("document type"), max_length=16, blank=True)
-    doc_number = models.CharField(_("document number"), max_length=32, blank=True, db_index=True)
+    # Encrypted at rest (liuguan.core.fields); bulletins are matched against the register, never looked up by these.
+    doc_number = EncryptedField(_("document number"), max_length=32, blank=True)
     name = models.CharField(_("name"), max_length=60, blank=True)
     name_pinyin = models.CharField(max_length=200, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
-    phone = models.CharField(_("phone"), max_length=11, blank=True, db_index=True)
+    phone = EncryptedField(_("phone"), max_length=11, blank=True)
     valid_from = models.DateTimeField(_("valid from"))
     valid_until = models.DateTimeField(_("valid until"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)

@@ -16,7 +16,7 @@ class PeerForm(forms.Form):
         label=_("Address"), max_length=300, help_text=_("Where its Liuguan is reached, such as https://lg.cq.example")
     )
     public_key = forms.CharField(
-        label=_("Public key"), max_length=64, help_text=_("Printed by manage.py federation_identity on the peer")
+        label=_("Public key"), max_length=128, help_text=_("Printed by manage.py federation_identity on the peer")
     )
     areas = forms.CharField(
         label=_("Areas served"),

@@ -46,9 +46,12 @@ def demo_migrant():
     from liuguan.registry.models import Person
 
     station_communities = Office.objects.filter(kind=OfficeKind.STATION).values("division_id")
-    unique_phones = Person.objects.exclude(phone="").values("phone").annotate(n=Count("id")).filter(n=1).values("phone")
+    # Phones are encrypted at rest: equal phones share their blind index, which is what is grouped.
+    unique_phones = (
+        Person.objects.exclude(phone="").values("phone_index").annotate(n=Count("id")).filter(n=1).values("phone_index")
+    )
     candidates = Person.objects.filter(
-        phone__in=unique_phones,
+        phone_index__in=unique_phones,
         stays__departed_on__isnull=True,
         stays__community_id__in=station_communities,
     ).order_by("pk")

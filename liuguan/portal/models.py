@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from liuguan.core.fields import EncryptedField
 from liuguan.core.models import CommunityScoped
 from liuguan.registry.codes import DocType, Reason, Sex
 
@@ -97,12 +98,13 @@ class StayDeclaration(CommunityScoped):
     )
     # The declarant's identity, used when they are not on the register yet.
     doc_type = models.CharField(_("document type"), max_length=16, choices=DocType.choices, blank=True)
-    doc_number = models.CharField(_("document number"), max_length=32, blank=True)
+    # Encrypted at rest (liuguan.core.fields); a declaration is never looked up by these.
+    doc_number = EncryptedField(_("document number"), max_length=32, blank=True)
     name = models.CharField(_("name"), max_length=60, blank=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     hukou_address = models.CharField(_("hukou address"), max_length=200, blank=True)
-    phone = models.CharField(_("phone"), max_length=11)
+    phone = EncryptedField(_("phone"), max_length=11)
     community = models.ForeignKey(
         "geo.Division", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
     )

@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from liuguan.core.fields import BlindIndexField, EncryptedField, EncryptedModelMixin
 from liuguan.core.identity import mask_document_number, mask_phone
 from liuguan.core.models import CommunityScoped
 from liuguan.core.scoping import NOTHING, jurisdiction, within
@@ -13,11 +14,16 @@ from liuguan.core.scoping import NOTHING, jurisdiction, within
 from .codes import ETHNICITIES, DocType, Education, HouseKind, Industry, Marital, Reason, Sex, SourceChannel
 
 
-class Person(models.Model):
-    """Someone identified by one document; one document number is one person."""
+class Person(EncryptedModelMixin, models.Model):
+    """Someone identified by one document; one document number is one person.
+
+    The document number and the phone are encrypted at rest (liuguan.core.fields); lookups by either go through
+    their keyed blind index (`doc_number=...`, `doc_number__in=...`), and one document is one person on the index.
+    """
 
     doc_type = models.CharField(_("document type"), max_length=16, choices=DocType.choices)
-    doc_number = models.CharField(_("document number"), max_length=32)
+    doc_number = EncryptedField(_("document number"), max_length=32, index_field="doc_number_index")
+    doc_number_index = BlindIndexField(source="doc_number", db_index=True)
     name = models.CharField(_("name"), max_length=60)
     name_pinyin = models.CharField(_("pinyin"), max_length=200, db_index=True)
     name_initials = models.CharField(_("initials"), max_length=30, db_index=True)
@@ -28,7 +34,8 @@ class Person(models.Model):
     # The area code of the household registration; historical codes stay valid, so no foreign key.
     hukou_code = models.CharField(_("hukou area code"), max_length=6, blank=True, db_index=True)
     hukou_address = models.CharField(_("hukou address"), max_length=200, blank=True)
-    phone = models.CharField(_("phone"), max_length=11, blank=True)
+    phone = EncryptedField(_("phone"), max_length=11, blank=True, index_field="phone_index")
+    phone_index = BlindIndexField(source="phone", db_index=True)
     education = models.CharField(_("education level"), max_length=2, choices=Education.choices, blank=True)
     marital_status = models.CharField(_("marital status"), max_length=2, choices=Marital.choices, blank=True)
     party_member = models.BooleanField(_("Party member"), default=False)
@@ -55,7 +62,7 @@ class Person(models.Model):
     class Meta:
         verbose_name = _("person")
         verbose_name_plural = _("people")
-        constraints = [models.UniqueConstraint(fields=["doc_type", "doc_number"], name="person_one_per_document")]
+        constraints = [models.UniqueConstraint(fields=["doc_type", "doc_number_index"], name="person_one_per_document")]
 
     def __str__(self) -> str:
         return self.name

@@ -3,7 +3,8 @@
 from django.db.models import Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 
-from liuguan.core.identity import mask_phone, normalize_document_number
+from liuguan.core import crypto
+from liuguan.core.identity import mask_document_number, mask_phone, normalize_document_number
 from liuguan.core.pinyin import search_key
 from liuguan.core.scoping import scoped, within
 
@@ -11,14 +12,18 @@ from .models import Employer, House, Lodging, Person, Stay
 
 
 def person_search(*, user, query: str, limit: int = 50) -> list[Person]:
-    """Find people by document number, Chinese name, full pinyin or pinyin initials ("zs" finds 张三)."""
+    """Find people by document number, Chinese name, full pinyin or pinyin initials ("zs" finds 张三).
+
+    A number is matched whole: numbers are encrypted at rest and found through their blind index, which has
+    no prefixes (liuguan.core.fields).
+    """
     query = (query or "").strip()
     if not query:
         return []
     qs = scoped(Person.objects.filter(merged_into__isnull=True), user)
     number = normalize_document_number(query)
     if any(ch.isdigit() for ch in number):
-        cond = Q(doc_number=number) | (Q(doc_number__startswith=number) if len(number) >= 6 else Q(pk__in=[]))
+        cond = Q(doc_number=number)
     elif query.isascii():
         key = search_key(query)
         if not key:
@@ -119,10 +124,13 @@ def field_history(*, user, person: Person) -> list[dict]:
         | Q(object_type="registry.stay", object_id__in=[s.pk for s in stays])
     ).select_related("actor", "collection_point")
     for change in changes:
-        old, new = change.old_value, change.new_value
+        # Numbers are kept encrypted in the history, as in the table (core/fields.py seal_changes).
+        old, new = crypto.decrypt_text(change.old_value), crypto.decrypt_text(change.new_value)
+        # History is read by everyone who may see the person; full numbers need a stated purpose.
         if change.field == "phone":
-            # History is read by everyone who may see the person; full numbers need a stated purpose.
             old, new = mask_phone(old or ""), mask_phone(new or "")
+        elif change.field == "doc_number":
+            old, new = mask_document_number(old or ""), mask_document_number(new or "")
         entries.append(
             {
                 "at": change.recorded_at,

@@ -12,11 +12,11 @@ import functools
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from operator import itemgetter
 
 from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext as _
 
+from liuguan.core import crypto
 from liuguan.core.scoping import scoped
 from liuguan.registry.codes import SourceChannel
 from liuguan.registry.duplicates import likely_duplicates_bulk
@@ -259,7 +259,13 @@ PERSON_COLUMNS = [
     "education",
     "marital_status",
     "party_member",
+    # The blind indexes of the encrypted numbers (liuguan.core.fields): computed here, as the model's save would.
+    "doc_number_index",
+    "phone_index",
 ]
+# Encrypted at rest, and the columns their blind indexes go in.
+_ENCRYPTED = {"doc_number": "doc_number_index", "phone": "phone_index"}
+_INDEXED = {index: source for source, index in _ENCRYPTED.items()}
 STAY_COLUMNS = [
     "person_id",
     "community_id",
@@ -306,9 +312,22 @@ def _copy_line(values) -> str:
     return line
 
 
+def person_values(person: dict) -> list:
+    """A checked person's values in `person_columns()` order as stored: numbers encrypted, their indexes added."""
+    out = []
+    for c in person_columns():
+        if c in _INDEXED:
+            out.append(crypto.blind_index(person.get(_INDEXED[c]) or ""))
+        elif c in _ENCRYPTED:
+            out.append(crypto.encrypt_text(person[c]) if person[c] else person[c])
+        else:
+            out.append(person[c])
+    return out
+
+
 def person_copy_text(person: dict) -> str:
     """A checked person's values in COPY's text format, as `ChunkWriter` writes them after the id."""
-    return _copy_line([person[c] for c in person_columns()])
+    return _copy_line(person_values(person))
 
 
 def stay_copy_text(row: CheckedRow) -> str:
@@ -495,28 +514,30 @@ class ChunkWriter:
         by_type: dict[str, set[str]] = {}
         for row in rows:
             by_type.setdefault(row.person["doc_type"], set()).add(row.person["doc_number"])
-        found = []
+        existing: dict[tuple[str, str], tuple[int, str]] = {}
         for doc_type, numbers in by_type.items():
+            # The numbers are encrypted at rest: they are found by their blind index (every candidate tag of each).
+            wanted = {tag: number for number in numbers for tag in crypto.blind_index_candidates(number)}
             if connection.vendor == "postgresql":
-                # One probe of the unique index per number, whatever the statistics say (LIMIT keeps the planner
+                # One probe of the unique index per tag, whatever the statistics say (LIMIT keeps the planner
                 # from turning it into a join): the estimate for a table that grew by a million rows a minute ago
                 # can be far off, and a scan of it costs a hundred times more.
                 with connection.cursor() as cursor:
                     cursor.execute(
-                        "SELECT p.id, p.doc_type, p.doc_number, p.name FROM unnest(%s::text[]) AS wanted(number) "  # noqa: S608
-                        "CROSS JOIN LATERAL (SELECT id, doc_type, doc_number, name "
+                        "SELECT p.id, p.doc_number_index, p.name FROM unnest(%s::text[]) AS wanted(tag) "  # noqa: S608
+                        "CROSS JOIN LATERAL (SELECT id, doc_number_index, name "
                         f'FROM "{Person._meta.db_table}" '
-                        "WHERE doc_type = %s AND doc_number = wanted.number LIMIT 1) p",
-                        [list(numbers), doc_type],
+                        "WHERE doc_type = %s AND doc_number_index = wanted.tag LIMIT 1) p",
+                        [list(wanted), doc_type],
                     )
-                    found.extend(cursor.fetchall())
+                    found = cursor.fetchall()
             else:
-                found.extend(
-                    Person.objects.filter(doc_type=doc_type, doc_number__in=numbers).values_list(
-                        "pk", "doc_type", "doc_number", "name"
-                    )
+                found = Person.objects.filter(doc_type=doc_type, doc_number_index__in=list(wanted)).values_list(
+                    "pk", "doc_number_index", "name"
                 )
-        return {(doc_type, number): (pk, name) for pk, doc_type, number, name in found}
+            for pk, tag, name in found:
+                existing[(doc_type, wanted[tag])] = (pk, name)
+        return existing
 
     def _open_stays(self, existing: dict) -> dict[tuple[int, str], int]:
         ids = [pk for pk, _name in existing.values()]
@@ -577,7 +598,6 @@ class ChunkWriter:
         people, stays, registered_at = self.people, self.stays, self.registered_at
         person_ids = people.reserve_ids(len(new_people))
         stay_ids = stays.reserve_ids(len(new_stays))
-        getter = itemgetter(*people.per_row)
         id_of_row = {}
         person_rows, person_lines, stay_lines = [], [], []
         for pk, row in zip(person_ids, new_people, strict=True):
@@ -585,7 +605,7 @@ class ChunkWriter:
             if row.person_copy is not None:
                 person_lines.append(f"{pk}\t{row.person_copy}")
             else:
-                person_rows.append((pk, *getter(row.person)))
+                person_rows.append((pk, *person_values(row.person)))
         stay_rows = []
         batch_id = self.batch.pk
         lateness = self.policy.lateness

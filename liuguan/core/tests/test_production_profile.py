@@ -12,6 +12,8 @@ GOOD = {
     "LIUGUAN_ALLOWED_HOSTS": "liuguan.example.gov.cn",
     "DATABASE_URL": "postgres://liuguan@127.0.0.1:5432/liuguan_never_connected",
     "LIUGUAN_DEBUG": "0",
+    "LIUGUAN_DATA_KEYS": "1:" + "A" * 43 + "=",
+    "LIUGUAN_INDEX_KEYS": "1:" + "B" * 43 + "=",
 }
 
 
@@ -35,6 +37,7 @@ def test_production_profile_refuses_demo_settings(tmp_path):
         "LIUGUAN_SECRET_KEY must be set": {"LIUGUAN_SECRET_KEY": ""},
         "DATABASE_URL must name PostgreSQL": {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"},
         "LIUGUAN_ALLOWED_HOSTS must name the public host": {"LIUGUAN_ALLOWED_HOSTS": ""},
+        "LIUGUAN_DATA_KEYS and LIUGUAN_INDEX_KEYS must be set": {"LIUGUAN_DATA_KEYS": ""},
     }
     for message, change in cases.items():
         result = _manage(["check"], {**GOOD, **change}, tmp_path)

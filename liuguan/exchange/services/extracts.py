@@ -10,6 +10,8 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from liuguan.core import crypto
+
 from ..hub import access_log, rate_check
 from ..models import Subsystem, Way
 from ..selectors_feeds import extract_columns, extract_records
@@ -23,6 +25,28 @@ def _csv_line(rows: list[list]) -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
     return buffer.getvalue().encode("utf-8")
+
+
+class _Digests:
+    """SHA-256 of what was sent (the API's X-Liuguan-Sha256), and the configured hash's too when it is another
+    (LIUGUAN_HASH=sm3: the access log also records the SM3 digest).
+    """
+
+    def __init__(self):
+        configured = crypto.hash_algorithm()
+        self.hashes = {"sha256": hashlib.sha256()}
+        if configured.name != "sha256":
+            self.hashes[configured.name] = configured.new()
+
+    def update(self, data: bytes) -> None:
+        for h in self.hashes.values():
+            h.update(data)
+
+    def hexdigest(self) -> str:
+        return self.hashes["sha256"].hexdigest()
+
+    def hexdigests(self) -> dict[str, str]:
+        return {name: h.hexdigest() for name, h in self.hashes.items()}
 
 
 def extract_csv(*, subsystem: Subsystem, dataset: str, end_user="", case_ref="") -> Iterator[bytes]:
@@ -40,7 +64,7 @@ def extract_csv(*, subsystem: Subsystem, dataset: str, end_user="", case_ref="")
     columns = extract_columns(catalogue, grants)
 
     def stream():
-        digest = hashlib.sha256()
+        digest = _Digests()
         rows, outcome = 0, "interrupted"
         try:
             chunk = _csv_line([[name for name, _kind in columns]])
@@ -68,8 +92,8 @@ def extract_csv(*, subsystem: Subsystem, dataset: str, end_user="", case_ref="")
                 dataset=dataset,
                 outcome=outcome,
                 request=request,
-                response={"rows": rows, "sha256": digest.hexdigest()},
-                extra={"format": "csv", "rows": rows, "sha256": digest.hexdigest(), "columns": len(columns)},
+                response={"rows": rows, **digest.hexdigests()},
+                extra={"format": "csv", "rows": rows, **digest.hexdigests(), "columns": len(columns)},
             )
 
     return stream()
@@ -123,7 +147,7 @@ def extract_parquet(*, subsystem: Subsystem, dataset: str, end_user="", case_ref
             rows += len(group)
     size = target.tell()
     target.seek(0)
-    digest = hashlib.sha256()
+    digest = _Digests()
     for block in iter(lambda: target.read(1 << 20), b""):
         digest.update(block)
     target.seek(0)
@@ -133,7 +157,7 @@ def extract_parquet(*, subsystem: Subsystem, dataset: str, end_user="", case_ref
         dataset=dataset,
         outcome="ok",
         request=request,
-        response={"rows": rows, "sha256": digest.hexdigest()},
-        extra={"format": "parquet", "rows": rows, "sha256": digest.hexdigest(), "bytes": size, "columns": len(columns)},
+        response={"rows": rows, **digest.hexdigests()},
+        extra={"format": "parquet", "rows": rows, **digest.hexdigests(), "bytes": size, "columns": len(columns)},
     )
     return ParquetExtract(target, size, rows, digest.hexdigest())

@@ -4,8 +4,6 @@ with exponential backoff until the receiver answers 2xx or acknowledges; after t
 """
 
 import datetime as dt
-import hashlib
-import hmac
 import json
 import secrets
 import urllib.error
@@ -19,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from liuguan.core import crypto
 from liuguan.core.audit import audit_record
 from liuguan.core.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied
 from liuguan.core.models import AuditChainHead
@@ -56,9 +55,12 @@ def _manageable_subsystem(actor, subsystem_id) -> Subsystem:
     return subsystem
 
 
-def signature(secret: str, body: bytes) -> str:
-    """The signature header's value: HMAC-SHA256 of the exact body with the subscription's secret."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def signature(secret: str, body: bytes, algorithm: str | None = None) -> str:
+    """The signature header's value: `<hash>=<hex>`, the HMAC of the exact body with the subscription's secret;
+    the hash is settings.LIUGUAN_HASH (`sha256=` by default, `sm3=` for HMAC-SM3).
+    """
+    hash_ = crypto.hash_algorithm(algorithm)
+    return f"{hash_.name}=" + hash_.hmac(secret.encode(), body).hex()
 
 
 def subscription_create(*, actor, subsystem_id, dataset: str, url: str) -> tuple[Subscription, str]:

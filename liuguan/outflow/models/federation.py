@@ -21,8 +21,8 @@ class Peer(models.Model):
     code = models.CharField(_("instance identity"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
     url = models.URLField(_("address"), max_length=300)
-    # Base64 of the raw 32-byte Ed25519 public key.
-    public_key = models.CharField(_("public key"), max_length=64)
+    # Base64 of the raw 32-byte Ed25519 public key, or `sm2:` and base64 of the 65-byte SM2 point.
+    public_key = models.CharField(_("public key"), max_length=128)
     # Comma-separated division-code prefixes this peer serves ("50" for Chongqing; "4401,4403" for two cities).
     areas = models.CharField(_("areas served"), max_length=300)
     # What this instance lets the peer receive beyond notices, such as "person.basic".

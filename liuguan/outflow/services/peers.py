@@ -77,7 +77,10 @@ def _checked(*, code, name, url, public_key, areas, grants) -> tuple[dict, list[
     elif len(values["url"]) > 300:
         problems.append(FieldProblem("url", "federation.url_long", _("At most 300 characters")))
     if not keys.public_key_valid(values["public_key"]):
-        message = _("The peer's Ed25519 public key: base64 of 32 bytes (manage.py federation_identity prints it)")
+        message = _(
+            "The peer's public key: base64 of 32 bytes (Ed25519), or sm2: and base64 of 65 bytes (SM2); "
+            "manage.py federation_identity prints it"
+        )
         problems.append(FieldProblem("public_key", "federation.public_key", message))
     prefixes = split_list(areas)
     if not prefixes or not all(AREA_PATTERN.fullmatch(p) for p in prefixes) or len(values["areas"]) > 300:

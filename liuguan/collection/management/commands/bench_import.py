@@ -25,7 +25,7 @@ from liuguan.accounts.roles import Role
 from liuguan.collection import services
 from liuguan.collection.importing import cells
 from liuguan.collection.importing.synthetic import synthetic_rows, write_csv
-from liuguan.collection.importing.write import PERSON_COLUMNS, STAY_COLUMNS, Table, copy_text
+from liuguan.collection.importing.write import PERSON_COLUMNS, STAY_COLUMNS, Table, copy_text, person_values
 from liuguan.collection.management.commands.import_stays import ProgressBar
 from liuguan.collection.models import ImportBatch
 from liuguan.core.identity import parse_document
@@ -213,7 +213,7 @@ class Command(BaseCommand):
         with open(people_file, "w", encoding="utf-8") as p_out, open(stays_file, "w", encoding="utf-8") as s_out:
             for pk, row in enumerate(synthetic_rows(rows, communities=codes), start=1):
                 parsed = parse_document("citizen_id", row[1])
-                person = (
+                plain = (
                     "citizen_id",
                     parsed.number,
                     row[2],
@@ -230,6 +230,8 @@ class Command(BaseCommand):
                     cells.choice(row[10], cells.MARITAL),
                     False,
                 )
+                # As the import writes them: the numbers encrypted, their blind indexes added.
+                person = tuple(person_values(dict(zip(PERSON_COLUMNS, plain, strict=False))))
                 stay = (
                     pk,
                     row[11],

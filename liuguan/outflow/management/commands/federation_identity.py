@@ -9,8 +9,9 @@ from liuguan.outflow.services.outbox import inbox_url
 
 class Command(BaseCommand):
     help = (
-        "Print this instance's federation identity (LIUGUAN_INSTANCE_ID), its Ed25519 public key (the key file is "
-        "made on first use) and its inbox address (from LIUGUAN_PUBLIC_URL). Give these to each peer's administrator."
+        "Print this instance's federation identity (LIUGUAN_INSTANCE_ID), its public key (Ed25519, or SM2 with "
+        "LIUGUAN_SIGNATURE=sm2; the key file is made on first use) and its inbox address (from LIUGUAN_PUBLIC_URL). "
+        "Give these to each peer's administrator."
     )
 
     def handle(self, *args, **options):

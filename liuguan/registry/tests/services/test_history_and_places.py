@@ -1,10 +1,12 @@
 import datetime as dt
+import json
 
 import pytest
 from django.utils import timezone
 
 from liuguan.accounts.roles import Role
 from liuguan.conftest import IN_COMMUNITY, OUT_COMMUNITY
+from liuguan.core.crypto import decrypt_text
 from liuguan.core.errors import Conflict, InvalidInput, NotFound
 from liuguan.core.models import AuditEvent
 from liuguan.registry.models import FieldChange, RegistrationPolicy, Stay
@@ -30,13 +32,17 @@ def test_phone_change_keeps_history_with_who_and_channel(users, person_in):
         actor=collector, person_id=person_in.pk, phone="13800001111", channel="collector", device_time=timezone.now()
     )
     change = FieldChange.objects.get()
-    assert (change.field, change.old_value, change.new_value, change.actor) == (
+    # kept encrypted, as in the person's own row (core/fields.py seal_changes), in the history and the audit trail
+    assert (change.field, decrypt_text(change.old_value), decrypt_text(change.new_value), change.actor) == (
         "phone",
         "13912345678",
         "13800001111",
         collector,
     )
-    assert change.audit_event_id == AuditEvent.objects.get(action="person.update").pk
+    event = AuditEvent.objects.get(action="person.update")
+    assert change.audit_event_id == event.pk
+    stored = json.dumps([change.old_value, change.new_value, event.changes])
+    assert "13912345678" not in stored and "13800001111" not in stored
     history = field_history(user=users[Role.STATION_OFFICER], person=person_in)
     assert history[-1]["field"] == "phone" and "138****1111" in history[-1]["value"]
     assert "13800001111" not in history[-1]["value"]
