@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.operation import Operation
+from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
 
 from liuguan.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -45,7 +46,34 @@ class SessionAuth(APIKeyCookie):
         return None
 
 
+def _storable(value) -> None:
+    """Raise ValueError for text no database column can hold: NUL characters, lone surrogates."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("a NUL character in the text")
+        value.encode("utf-8")  # UnicodeEncodeError (a ValueError) on a lone surrogate such as \ud800
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _storable(key)
+            _storable(item)
+    elif isinstance(value, list):
+        for item in value:
+            _storable(item)
+
+
+class StorableJsonParser(Parser):
+    """A body whose JSON escapes text no column can hold (a NUL, a lone surrogate) is refused like any body
+    that cannot be read (400), instead of failing in the database.
+    """
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        _storable(data)
+        return data
+
+
 api = NinjaAPI(
+    parser=StorableJsonParser(),
     title="Liuguan API",
     version="1.0",
     description="流管 — migrant population service and management platform. All personal data is masked "

@@ -208,7 +208,12 @@ def _breach(b) -> BreachOut:
 def agreements(request, state: str = "", kind: str = "", community_code: str = "", limit: int = 200):
     today = china_today()
     rows = agreement_list(
-        user=request.user, today=today, state=state, kind=kind, community_code=community_code, limit=min(limit, 500)
+        user=request.user,
+        today=today,
+        state=state,
+        kind=kind,
+        community_code=community_code,
+        limit=min(max(limit, 1), 500),
     )
     return [_agreement(a, today) for a in rows]
 
@@ -255,7 +260,11 @@ def agreement_end(request, agreement_id: int, payload: AgreementTerminateIn):
 @endpoint("breach.view")
 def breaches(request, agreement_id: int | None = None, community_code: str = "", kind: str = "", limit: int = 200):
     rows = breach_list(
-        user=request.user, agreement_id=agreement_id, community_code=community_code, kind=kind, limit=min(limit, 1000)
+        user=request.user,
+        agreement_id=agreement_id,
+        community_code=community_code,
+        kind=kind,
+        limit=min(max(limit, 1), 1000),
     )
     return [_breach(b) for b in rows]
 

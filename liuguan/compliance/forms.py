@@ -86,7 +86,7 @@ class FilingForm(forms.Form):
     def clean_person_ids(self):
         raw = self.cleaned_data.get("person_ids") or ""
         parts = [p.strip() for p in raw.replace("，", ",").split(",") if p.strip()]
-        if any(not p.isdigit() for p in parts):
+        if any(not p.isdecimal() for p in parts):
             raise forms.ValidationError(_("Give numbers separated by commas"))
         return [int(p) for p in parts]
 

@@ -178,7 +178,7 @@ def access_log(request):
     entries = selectors.access_log_list(
         user=request.user,
         department=request.GET.get("department") or None,
-        before_id=int(before) if before and before.isdigit() else None,
+        before_id=int(before) if before and before.isdecimal() else None,
         limit=LOG_PAGE,
     )
     context = {

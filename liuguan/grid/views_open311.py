@@ -71,7 +71,10 @@ def service_definition(request, code: str, fmt: str):
 def _parse_date(value: str, name: str):
     if not value:
         return None
-    parsed = parse_datetime(value.replace(" ", "+"))
+    try:
+        parsed = parse_datetime(value.replace(" ", "+"))
+    except ValueError:  # well formed but impossible, such as 2026-02-30T00:00:00Z
+        parsed = None
     if parsed is None or parsed.tzinfo is None:
         raise InvalidInput([])  # reported by the caller with the parameter's name
     return parsed
@@ -91,7 +94,7 @@ def requests_(request, fmt: str):
     qs = selectors.public_requests()
     if ids:
         # The spec: service_request_id overrides every other parameter.
-        qs = qs.filter(pk__in=[int(i) for i in ids if i.isdigit()])
+        qs = qs.filter(pk__in=[int(i) for i in ids if i.isdecimal()])
         return _json([as_request(e) for e in qs.order_by("-created_at", "-id")])
     try:
         start = _parse_date(params.get("start_date", ""), "start_date")
@@ -102,10 +105,13 @@ def requests_(request, fmt: str):
         return _error(400, "end_date is before start_date")
     if start and end and end - start > dt.timedelta(days=MAX_DAYS):
         return _error(400, f"start_date and end_date may not span more than {MAX_DAYS} days")
-    if start and not end:
-        end = start + dt.timedelta(days=MAX_DAYS)
-    if end and not start:
-        start = end - dt.timedelta(days=MAX_DAYS)
+    try:
+        if start and not end:
+            end = start + dt.timedelta(days=MAX_DAYS)
+        if end and not start:
+            start = end - dt.timedelta(days=MAX_DAYS)
+    except OverflowError:  # 90 days past the end of the calendar (9999-12-31) or before its start
+        return _error(400, "start_date and end_date must lie between the years 1 and 9999")
     if start is None:
         from django.utils import timezone
 
@@ -142,7 +148,7 @@ def request_one(request, request_id: str, fmt: str):
     """GET requests/<id>.json: one service request, as a list of one (the spec's shape)."""
     if not _format_ok(fmt):
         return _error(404, "Only JSON is served: use requests/<service_request_id>.json")
-    event = selectors.public_requests().filter(pk=int(request_id)).first() if request_id.isdigit() else None
+    event = selectors.public_requests().filter(pk=int(request_id)).first() if request_id.isdecimal() else None
     if event is None:
         return _error(404, f"No service request {request_id}")
     return _json([as_request(event)])

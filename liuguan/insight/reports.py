@@ -54,7 +54,8 @@ def first_of_month(value) -> dt.date:
     if isinstance(value, dt.date):
         return value.replace(day=1)
     text = str(value or "").strip().replace("-", "").replace("/", "")
-    if len(text) == 6 and text.isdigit() and 1 <= int(text[4:]) <= 12:
+    # isdecimal, not isdigit: "²" is a digit int() cannot read; year 0 is no year.
+    if len(text) == 6 and text.isdecimal() and int(text[:4]) >= 1 and 1 <= int(text[4:]) <= 12:
         return dt.date(int(text[:4]), int(text[4:]), 1)
     raise InvalidInput([FieldProblem("month", "invalid", _("Give the month as yyyy-mm."))])
 

@@ -136,7 +136,7 @@ def _suggestion(stay, policy, today) -> dict:
 @page("permit.apply")
 def application_new(request):
     person_id = request.GET.get("person_id") or request.POST.get("person_id")
-    if not person_id or not str(person_id).isdigit():
+    if not person_id or not str(person_id).isdecimal():
         search = ApplicantSearchForm(request.GET or None)
         found = applicants(user=request.user, query=search.cleaned_data["q"]) if search.is_valid() else None
         return render(request, "permits/application_search.html", {"search": search, "found": found})

@@ -24,7 +24,7 @@ from liuguan.core.identity import mask_phone
 from .models import OneTimeCode
 from .sms import SmsError, sender
 
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")  # [0-9], not \d: \d takes the digits of every script
 
 DEFAULTS = {
     "code_ttl_seconds": 300,

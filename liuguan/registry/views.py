@@ -115,7 +115,7 @@ def register(request):
             address=data["address"],
             house_id=data["house_id"],
         )
-        confirmed = [int(v) for v in request.POST.getlist("not_duplicate_of") if v.isdigit()]
+        confirmed = [int(v) for v in request.POST.getlist("not_duplicate_of") if v.isdecimal()]
         try:
             done = services.person_register(actor=request.user, person=person, stay=stay, not_duplicate_of=confirmed)
         except InvalidInput as exc:

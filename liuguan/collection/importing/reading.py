@@ -54,7 +54,7 @@ def sniff_format(path: Path, file_name: str) -> str:
         try:
             with zipfile.ZipFile(path) as archive:
                 names = set(archive.namelist())
-        except zipfile.BadZipFile:
+        except Exception:  # BadZipFile, NotImplementedError (an unknown version or method), OSError, ...
             names = set()
         if "xl/workbook.xml" not in names:
             raise file_problem("import.not_xlsx", _("The file is a ZIP archive but not an Excel .xlsx workbook"))
@@ -189,9 +189,21 @@ def _load_workbook(path: Path):
     try:
         return load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a damaged workbook; all mean the same to the user
-        raise file_problem(
-            "import.xlsx_damaged", _("The workbook cannot be read (%(error)s)") % {"error": exc.__class__.__name__}
-        ) from exc
+        raise _damaged(exc) from exc
+
+
+def _damaged(exc: Exception) -> InvalidInput:
+    return file_problem(
+        "import.xlsx_damaged", _("The workbook cannot be read (%(error)s)") % {"error": exc.__class__.__name__}
+    )
+
+
+def _sheet_rows(sheet, **where) -> Iterator[tuple]:
+    """A sheet's rows; a part of the workbook damaged past what load_workbook read is refused like a damaged file."""
+    try:
+        yield from sheet.iter_rows(values_only=True, **where)
+    except Exception as exc:  # zipfile, zlib and XML errors, read lazily as the rows are
+        raise _damaged(exc) from exc
 
 
 def _open_xlsx(path: Path) -> Opened:
@@ -199,7 +211,7 @@ def _open_xlsx(path: Path) -> Opened:
     try:
         best = None
         for sheet in workbook.worksheets:
-            found = header_map(_first_rows(sheet.iter_rows(values_only=True), HEADER_SCAN_ROWS))
+            found = header_map(_first_rows(_sheet_rows(sheet), HEADER_SCAN_ROWS))
             if found is None:
                 continue
             if not found.missing and not found.doubled:
@@ -237,7 +249,7 @@ def iter_rows(opened: Opened) -> Iterator[tuple[int, tuple]]:
         sheet = workbook[opened.sheet]
         # A wrong <dimension> would cut the sheet short; read to the real end instead.
         sheet.reset_dimensions()
-        for number, cells in enumerate(sheet.iter_rows(min_row=start + 1, values_only=True), start=start + 1):
+        for number, cells in enumerate(_sheet_rows(sheet, min_row=start + 1), start=start + 1):
             yield number, cells
     finally:
         workbook.close()

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 
@@ -21,10 +22,19 @@ BOLD = Font(bold=True)
 TEXT_FIELDS = {"doc_number", "phone", "community_code"}
 
 
+def _cell(sheet, value) -> WriteOnlyCell:
+    """A cell of the result; control characters a CSV may hold, which a workbook cannot, are left out."""
+    return WriteOnlyCell(sheet, value=_writable(value))
+
+
+def _writable(value):
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
 def _header_cells(sheet, names):
     cells = []
     for name in names:
-        cell = WriteOnlyCell(sheet, value=name)
+        cell = _cell(sheet, name)
         cell.font = BOLD
         cells.append(cell)
     return cells
@@ -68,9 +78,9 @@ def _summary(workbook: Workbook, batch: ImportBatch) -> None:
     if batch.error:
         rows.append((_("Error"), batch.error))
     for label, value in rows:
-        head = WriteOnlyCell(sheet, value=label)
+        head = _cell(sheet, label)
         head.font = BOLD
-        sheet.append([head, value])
+        sheet.append([head, _writable(value)])
 
 
 def _row_cells(sheet, batch: ImportBatch, row: ImportRow, width: int) -> list:
@@ -79,22 +89,22 @@ def _row_cells(sheet, batch: ImportBatch, row: ImportRow, width: int) -> list:
         column = problem.get("column")
         if column is not None and column < width:
             marks.setdefault(column, []).append(problem)
-    cells = [WriteOnlyCell(sheet, value=row.row_number)]
+    cells = [_cell(sheet, row.row_number)]
     for index in range(width):
         value = row.values[index] if index < len(row.values) else None
         if batch.fields[index] in TEXT_FIELDS and value is not None and not isinstance(value, str):
             value = str(value)
-        cell = WriteOnlyCell(sheet, value=value)
+        cell = _cell(sheet, value)
         if batch.fields[index] in TEXT_FIELDS:
             cell.number_format = "@"
         problems = marks.get(index)
         if problems:
             cell.fill = RED if any(p.get("level") == "error" for p in problems) else YELLOW
             text = "\n".join(f"{p['rule']}: {p['message']}" for p in problems)
-            cell.comment = Comment(text, "Liuguan", width=320, height=120)
+            cell.comment = Comment(_writable(text), "Liuguan", width=320, height=120)
         cells.append(cell)
     explained = "；".join(f"{_where(batch, p)}：{p['message']}（{p['rule']}）" for p in row.problems)
-    cells.append(WriteOnlyCell(sheet, value=explained))
+    cells.append(_cell(sheet, explained))
     return cells
 
 

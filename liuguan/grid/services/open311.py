@@ -96,7 +96,7 @@ def place(*, address_id: str = "", lat: str = "", long: str = "", address_string
     if (latitude is None) != (longitude is None):
         raise InvalidInput([FieldProblem("long", "open311.location", "lat and long go together")])
     if address_id:
-        house = House.objects.filter(pk=int(address_id)).first() if address_id.isdigit() else None
+        house = House.objects.filter(pk=int(address_id)).first() if address_id.isdecimal() else None
         if house is None:
             raise InvalidInput([FieldProblem("address_id", "open311.address_id", "address_id names no known address")])
         return house.community_id, "", house.pk, latitude, longitude

@@ -4,7 +4,7 @@ scope; departments' subsystems read medical cover and remote-treatment filings, 
 
 import datetime as dt
 
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from liuguan.core.permissions import endpoint
 from liuguan.core.schemas import responses
@@ -248,7 +248,7 @@ def complete(request, enrolment_id: int, body: WelfareCompleteIn):
 
 @router.get("/figures", response=responses(list[WelfareFiguresOut]))
 @endpoint("employment.view")
-def figures(request, year: int | None = None):
+def figures(request, year: int | None = Query(None, ge=1, le=9999)):  # a date's year; beyond it is a 422
     """Per child area of the caller's jurisdiction: job seekers, placed, enrolments, completions."""
     return [r.__dict__ for r in selectors.work_figures(user=request.user, year=year)]
 

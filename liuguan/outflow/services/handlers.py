@@ -95,13 +95,21 @@ def _code(payload: dict, key: str, *, required: bool = True) -> str:
     return value
 
 
+def _parsed(parse, raw: str):
+    """Django's date parsers raise ValueError on a well-formed impossible value (2025-02-30): no date either."""
+    try:
+        return parse(raw)
+    except ValueError:
+        return None
+
+
 def _date(payload: dict, key: str, *, required: bool = True, not_future: bool = True) -> dt.date | None:
     raw = payload.get(key)
     if raw in (None, ""):
         if required:
             raise _bad(key, "federation.required", _("This field is required"))
         return None
-    value = parse_date(raw) if isinstance(raw, str) else None
+    value = _parsed(parse_date, raw) if isinstance(raw, str) else None
     if value is None:
         raise _bad(key, "federation.date", _("This is not an ISO date"))
     if not_future and value > china_today() + DATE_SLACK:
@@ -122,7 +130,7 @@ def _person_values(payload: dict) -> dict:
     if not isinstance(block, dict):
         raise _bad("person", "federation.person", _("The person is missing"))
     birth = block.get("birth_date")
-    birth_date = parse_date(birth) if isinstance(birth, str) and birth else None
+    birth_date = _parsed(parse_date, birth) if isinstance(birth, str) and birth else None
     if birth and birth_date is None:
         raise _bad("person.birth_date", "federation.date", _("This is not an ISO date"))
     try:
@@ -449,7 +457,7 @@ def bulletin_hit(*, peer, message_id, payload) -> dict:
     found_name = _text(payload, "found_name", 200)
     _code(payload, "found_code", required=False)
     found_at = payload.get("found_at")
-    if found_at and (not isinstance(found_at, str) or parse_datetime(found_at) is None):
+    if found_at and (not isinstance(found_at, str) or _parsed(parse_datetime, found_at) is None):
         raise _bad("found_at", "federation.datetime", _("This is not an ISO date and time"))
     summary = f"{number}: {grounds}" + (f" — {found_name}" if found_name else "")
     return _notice(peer=peer, kind=InboundNotice.Kind.BULLETIN_HIT, payload=payload, ref=ref, summary=summary)

@@ -1,7 +1,8 @@
 """The inbox: what a peer instance sends is checked at the door, then applied exactly once.
 
 An envelope is JSON `{"v": 1, "id", "from", "to", "kind", "sent_at", "payload"}` signed with the sender's
-Ed25519 key over the exact body bytes (header `X-Liuguan-Signature: ed25519=<base64>`). The door refuses, in
+key over the exact body bytes (header `X-Liuguan-Signature: ed25519=<base64>`, or `sm2=<base64>` from an
+instance that signs with SM2; the sender's configured key says which algorithm verifies it). The door refuses, in
 this order: a malformed envelope, an unknown or switched-off sender, an envelope addressed to another
 instance, a signature that does not verify with the sender's key, an envelope sent too long ago (or in the
 future), a replay of an envelope already accepted, a kind this instance has no handler for. Each refusal is a
@@ -14,6 +15,7 @@ instance (X-Road: the sender keeps the signed receipt as proof of delivery).
 import datetime as dt
 import hashlib
 import json
+import math
 import uuid
 
 from django.conf import settings
@@ -58,7 +60,23 @@ def answer_encode(answer: dict) -> tuple[bytes, str]:
 
 
 def _clip(value, length: int) -> str:
-    return value[:length] if isinstance(value, str) else ""
+    """Claimed text, cut to its column and without what no column holds (NUL, lone surrogates)."""
+    if not isinstance(value, str):
+        return ""
+    return value[:length].replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
+def _storable(value) -> bool:
+    """Whether a JSON value can be stored as JSON: no NUL character, no lone surrogate, no NaN or infinity."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, str):
+        return "\x00" not in value and value.encode("utf-8", "surrogatepass").decode("utf-8", "replace") == value
+    if isinstance(value, dict):
+        return all(_storable(key) and _storable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(_storable(item) for item in value)
+    return True
 
 
 def _parse_time(value) -> dt.datetime | None:
@@ -75,10 +93,16 @@ def _malformed(body: bytes) -> tuple[dict | None, str]:
     """The envelope, or None and what is wrong with it."""
     try:
         envelope = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         return None, "not JSON"
     if not isinstance(envelope, dict):
         return None, "not a JSON object"
+    try:
+        storable = _storable(envelope)
+    except RecursionError:
+        storable = False
+    if not storable:
+        return None, "text with a NUL character or a lone surrogate, or a number that is not finite"
     missing = [name for name in ENVELOPE_FIELDS if name not in envelope]
     if missing:
         return envelope, "missing " + ", ".join(missing)
@@ -115,7 +139,7 @@ def _refuse(reason: str, *, body: bytes, envelope: dict | None, remote_addr: str
             message_id=_clip(claimed.get("id"), 64),
             kind=_clip(claimed.get("kind"), 40),
             remote_addr=_clip(remote_addr, 64),
-            detail=detail[:300],
+            detail=_clip(detail, 300),
         )
         audit_record(
             actor=SYSTEM,
