@@ -1,6 +1,6 @@
 """Text-message senders for sign-in codes, chosen by settings.LIUGUAN_SMS["backend"].
 
-- LogSender (the demo): writes the message to the log and appends it to VAR_DIR/sms.log;
+- LogSender (the demo): appends the message to VAR_DIR/sms.log (the log only says that it did, without the code);
 - HttpGatewaySender (production): POSTs JSON {"phone", "message", "sign"} to the gateway URL with a bearer token.
 """
 
@@ -11,6 +11,8 @@ import urllib.request
 from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
+
+from liuguan.core.identity import mask_phone
 
 logger = logging.getLogger("liuguan.portal.sms")
 
@@ -24,13 +26,14 @@ def sms_settings() -> dict:
 
 
 class LogSender:
-    """The demo sender: the message goes to the log and to VAR_DIR/sms.log, where a tester can read the code."""
+    """The demo sender: the message goes to VAR_DIR/sms.log, where a tester can read the code."""
 
     def __init__(self, **options):
         self.path = options.get("log_file") or (settings.VAR_DIR / "sms.log")
 
     def send(self, *, phone: str, message: str) -> None:
-        logger.warning("SMS to %s: %s", phone, message)
+        # The message holds the sign-in code: it goes to sms.log only (the demo's phone), never to the server log.
+        logger.warning("SMS to %s written to %s", mask_phone(phone), self.path)
         with open(self.path, "a", encoding="utf-8") as handle:
             handle.write(f"{timezone.now().isoformat()}\t{phone}\t{message}\n")
 

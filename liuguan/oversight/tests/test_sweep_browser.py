@@ -37,7 +37,7 @@ def test_a_worker_sweeps_a_house_and_the_officer_reads_the_report(phone_page, us
     page.click("[data-testid=register-here]")
     number = citizen_id("511321", "19960606", "246")
     page.fill("#id_doc_number", number)
-    page.wait_for_function("document.getElementById('id_birth_date').value !== ''")
+    page.wait_for_function("() => document.getElementById('id_birth_date').value !== ''")
     page.fill("#id_name", "新住户")
     page.fill("#id_arrived_on", county["today"].isoformat())
     page.select_option("#id_reason", "work")

@@ -18,7 +18,7 @@ def test_register_find_by_initials_and_see_masked_number(phone_page, users, sett
     page.fill("#id_doc_number", number.lower())
     # Live validation reads the birth date and sex out of the number as the collector types.
     page.wait_for_selector("[data-testid=doc-check].ok")
-    page.wait_for_function("document.getElementById('id_birth_date').value !== ''")
+    page.wait_for_function("() => document.getElementById('id_birth_date').value !== ''")
     assert page.input_value("#id_birth_date") == "1990-03-07"
     assert page.input_value("#id_sex") == "M"
     page.fill("#id_name", "曾小明")
