@@ -15,6 +15,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from liuguan.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from liuguan.core.permissions import declared_permission
+from liuguan.core.storable import storable
 from liuguan.exchange.hub import RateLimited
 
 
@@ -46,21 +47,6 @@ class SessionAuth(APIKeyCookie):
         return None
 
 
-def _storable(value) -> None:
-    """Raise ValueError for text no database column can hold: NUL characters, lone surrogates."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError("a NUL character in the text")
-        value.encode("utf-8")  # UnicodeEncodeError (a ValueError) on a lone surrogate such as \ud800
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _storable(key)
-            _storable(item)
-    elif isinstance(value, list):
-        for item in value:
-            _storable(item)
-
-
 class StorableJsonParser(Parser):
     """A body whose JSON escapes text no column can hold (a NUL, a lone surrogate) is refused like any body
     that cannot be read (400), instead of failing in the database.
@@ -68,7 +54,8 @@ class StorableJsonParser(Parser):
 
     def parse_body(self, request):
         data = super().parse_body(request)
-        _storable(data)
+        if not storable(data):
+            raise ValueError("text no column can hold (NUL, a lone surrogate) or a number that is not finite")
         return data
 
 

@@ -373,12 +373,15 @@ def key_file() -> Path:
     return Path(getattr(settings, "LIUGUAN_DATA_KEY_FILE", "") or Path(settings.VAR_DIR) / "data_keys.json")
 
 
-def _write_private(path: Path, text: str, *, replace: bool) -> None:
+def write_private(path: Path, content: str | bytes, *, replace: bool) -> None:
+    """Write a key file whole to a private (0600) temporary file, then move or link it into place: two processes
+    starting at once never see half a key; without `replace` the loser's link fails and it reads the winner's.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".data-keys-")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     try:
-        with os.fdopen(fd, "w") as out:
-            out.write(text)
+        with os.fdopen(fd, "wb" if isinstance(content, bytes) else "w") as out:
+            out.write(content)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, 0o600)
@@ -397,7 +400,7 @@ def _file_keys() -> dict:
     path = key_file()
     if not path.exists():
         fresh = {"data": {"1": _b64(secrets.token_bytes(32))}, "index": {"1": _b64(secrets.token_bytes(32))}}
-        _write_private(path, json.dumps(fresh, indent=1), replace=False)
+        write_private(path, json.dumps(fresh, indent=1), replace=False)
     return json.loads(path.read_text())
 
 
@@ -453,7 +456,7 @@ def keyring_add(kind: str) -> int:
     stored = _file_keys()
     version = max(int(v) for v in stored[kind]) + 1
     stored[kind][str(version)] = _b64(secrets.token_bytes(32))
-    _write_private(key_file(), json.dumps(stored, indent=1), replace=True)
+    write_private(key_file(), json.dumps(stored, indent=1), replace=True)
     keyrings_reload()
     return version
 
@@ -468,7 +471,7 @@ def keyring_remove(kind: str, versions) -> None:
         stored[kind].pop(str(version), None)
     if not stored[kind]:
         raise CryptoError("cannot remove every key")
-    _write_private(key_file(), json.dumps(stored, indent=1), replace=True)
+    write_private(key_file(), json.dumps(stored, indent=1), replace=True)
     keyrings_reload()
 
 

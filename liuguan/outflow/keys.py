@@ -9,9 +9,6 @@ algorithm's key with its name in front, `sm2:<base64 of the 65-byte point>`. A p
 algorithm, and a message from it is verified with that algorithm whatever this instance signs with.
 """
 
-import contextlib
-import os
-import tempfile
 import threading
 from pathlib import Path
 
@@ -45,21 +42,7 @@ def key_file() -> Path:
 
 
 def _create(path: Path) -> None:
-    pem = algorithm().generate()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Written whole to a private temporary file, then linked into place: two processes starting at once never
-    # see half a key or overwrite each other's (the loser's link fails and it reads the winner's).
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".federation-key-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(pem)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o600)
-        with contextlib.suppress(FileExistsError):
-            os.link(tmp, path)
-    finally:
-        os.unlink(tmp)
+    crypto.write_private(path, algorithm().generate(), replace=False)
 
 
 def private_key() -> bytes:

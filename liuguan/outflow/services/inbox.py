@@ -15,7 +15,6 @@ instance (X-Road: the sender keeps the signed receipt as proof of delivery).
 import datetime as dt
 import hashlib
 import json
-import math
 import uuid
 
 from django.conf import settings
@@ -25,6 +24,7 @@ from django.utils import timezone
 
 from liuguan.core.audit import SYSTEM, audit_record
 from liuguan.core.errors import InvalidInput
+from liuguan.core.storable import storable
 
 from .. import keys
 from ..models import InboxMessage, Peer, Refusal, SeenEnvelope
@@ -66,19 +66,6 @@ def _clip(value, length: int) -> str:
     return value[:length].replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
-def _storable(value) -> bool:
-    """Whether a JSON value can be stored as JSON: no NUL character, no lone surrogate, no NaN or infinity."""
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, str):
-        return "\x00" not in value and value.encode("utf-8", "surrogatepass").decode("utf-8", "replace") == value
-    if isinstance(value, dict):
-        return all(_storable(key) and _storable(item) for key, item in value.items())
-    if isinstance(value, list):
-        return all(_storable(item) for item in value)
-    return True
-
-
 def _parse_time(value) -> dt.datetime | None:
     if not isinstance(value, str):
         return None
@@ -98,10 +85,10 @@ def _malformed(body: bytes) -> tuple[dict | None, str]:
     if not isinstance(envelope, dict):
         return None, "not a JSON object"
     try:
-        storable = _storable(envelope)
+        fits = storable(envelope)
     except RecursionError:
-        storable = False
-    if not storable:
+        fits = False
+    if not fits:
         return None, "text with a NUL character or a lone surrogate, or a number that is not finite"
     missing = [name for name in ENVELOPE_FIELDS if name not in envelope]
     if missing:
