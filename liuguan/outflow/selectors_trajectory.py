@@ -20,6 +20,7 @@ from liuguan.core.identity import china_today
 from liuguan.core.scoping import jurisdiction, scoped
 from liuguan.geo.names import division_names, place_name, place_parts
 from liuguan.registry.access import access_person_by_id
+from liuguan.registry.models import Person
 
 from .models import OutflowRecord, RemoteStay
 
@@ -229,9 +230,19 @@ def _path(hukou: str, hukou_name: str, places: list[Place]) -> tuple[list[Node],
     return nodes, moves
 
 
+def _held_in_scope(user, person: Person) -> bool:
+    """A person the caller already holds (the person page fetched it with its stays): the scope is checked again
+    with one light query instead of fetching the person a second time. A merged-away record is reachable while its
+    survivor is in scope, as in `person_get`.
+    """
+    ids = [pk for pk in (person.pk, person.merged_into_id) if pk]
+    return scoped(Person.objects.filter(pk__in=ids), user).exists()
+
+
 def trajectory(*, user, person) -> Trajectory:
     """The person's places in date order and the path between them; NotFound outside the user's scope."""
-    person = access_person_by_id(user, getattr(person, "pk", person))
+    if not (isinstance(person, Person) and _held_in_scope(user, person)):
+        person = access_person_by_id(user, getattr(person, "pk", person))
     remote = list(RemoteStay.objects.filter(person=person).select_related("peer").order_by("arrived_on", "pk"))
     record = _unconfirmed_record(user, person)
     codes = [person.hukou_code, *(s.community_id for s in person.stays.all()), *(r.destination_code for r in remote)]
