@@ -331,10 +331,13 @@ SECRET_ASSIGNMENT = re.compile(
 DOCUMENTED = {
     "Test-password-2026!",  # the test accounts (liuguan/conftest.py)
     "Liuguan-2026!",  # the demo accounts (README, liuguan/demo/accounts.py)
-    "Fault-pg-restart-2026!",  # an account in a throwaway cluster (core/management/commands/fault_pg_restart.py)
+    "Fault-pg-restart-2026!",  # an account in a throwaway cluster (core/faults.py)
     "Landlord-pass-2026!",  # a landlord account made by a test (compliance/tests/test_holders.py)
     "Peer-b-password-2026!",  # the second instance's test account (outflow/tests/test_two_instances.py)
     "fresh-nonce-0001",  # a permit token's nonce in a test (permits/tests/test_verify_page.py)
+    "k3J9-xQ_m2Zp8sWt",  # a permit token's nonce in a test (core/tests/test_crypto.py)
+    "k3Jd8sPq0aZx7LmN2bVc5RtY9wQe4UoI",  # the CSRF cookie value this file's CSRF test sets
+    "k9Zq2LmX7vRt4WpB",  # the made-up API token this file's log test looks for
 }
 # Keys that tests set on purpose to show what a changed or guessed key does (permits/tests/test_tokens.py).
 DOCUMENTED_PREFIXES = ("an-attacker-who-guessed", "the-instance-key-that-signs", "old-key-printed-on")
