@@ -25,12 +25,12 @@ class DeclaredPermissionMiddleware:
         return None
 
 
-# What a page may load and run: only this site's own files. 'unsafe-inline' stays for scripts because of one inline
-# block (registry/register.html) and three inline handlers (the language menu, print, the portal's county menu),
-# and for styles because of style attributes in templates; everything else a browser could be told to fetch or
-# run from elsewhere (scripts, frames, plugins, form targets, a <base> elsewhere) is refused.
+# What a page may load and run: only this site's own files. No inline script runs (the site's behaviour is in
+# static/js/liuguan.js); 'unsafe-inline' stays for styles only, for style attributes in templates. Everything else a
+# browser could be told to fetch or run from elsewhere (scripts, frames, plugins, form targets, a <base> elsewhere)
+# is refused.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )

@@ -38,6 +38,7 @@ def _assert_security_headers(response):
     sources = {source for values in csp.values() for source in values}
     assert sources <= {"'self'", "'none'", "'unsafe-inline'", "data:", "blob:"}, sources
     assert "'unsafe-eval'" not in sources
+    assert csp["script-src"] == ["'self'"], "no inline script may run: behaviour goes in static/js/liuguan.js"
     assert "camera=()" in response["Permissions-Policy"]
 
 
