@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import hashes as _hashes
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers import Cipher as _Cipher
@@ -60,7 +59,6 @@ class HashAlgorithm:
     name: str
     code: str  # one letter, for compact tags (the blind index)
     hashlib_name: str
-    digest_size: int
 
     def new(self, data: bytes = b""):
         return hashlib.new(self.hashlib_name, data)
@@ -76,8 +74,8 @@ class HashAlgorithm:
 
 
 HASHES: dict[str, HashAlgorithm] = {
-    "sha256": HashAlgorithm("sha256", "s", "sha256", 32),
-    "sm3": HashAlgorithm("sm3", "m", "sm3", 32),
+    "sha256": HashAlgorithm("sha256", "s", "sha256"),
+    "sm3": HashAlgorithm("sm3", "m", "sm3"),
 }
 
 
@@ -85,40 +83,21 @@ def hash_algorithm(name: str | None = None) -> HashAlgorithm:
     """The named hash, or the configured one (settings.LIUGUAN_HASH)."""
     name = name or getattr(settings, "LIUGUAN_HASH", "sha256")
     try:
-        return HASHES[name]
+        found = HASHES[name]
     except KeyError:
         raise CryptoError(f"unknown hash algorithm {name!r} (known: {', '.join(HASHES)})") from None
+    if not _openssl_has(found.hashlib_name):  # pragma: no cover - SM3 is in OpenSSL 1.1.1 and later
+        raise CryptoError(f"this Python's OpenSSL has no {name}")
+    return found
 
 
-def _check_sm3() -> None:
-    """SM3 comes from OpenSSL through hashlib; cryptography's own build has it even when the system's lacks it."""
+@functools.cache
+def _openssl_has(hashlib_name: str) -> bool:
     try:
-        hashlib.new("sm3")
+        hashlib.new(hashlib_name)
     except ValueError:  # pragma: no cover - depends on the system's OpenSSL
-        HASHES["sm3"] = _CryptographySM3()
-
-
-class _CryptographySM3(HashAlgorithm):  # pragma: no cover - only where hashlib's OpenSSL has no SM3
-    def __init__(self):
-        super().__init__("sm3", "m", "sm3", 32)
-
-    def digest(self, data: bytes) -> bytes:
-        h = _hashes.Hash(_hashes.SM3())
-        h.update(data)
-        return h.finalize()
-
-    def hexdigest(self, data: bytes) -> str:
-        return self.digest(data).hex()
-
-    def hmac(self, key: bytes, data: bytes) -> bytes:
-        from cryptography.hazmat.primitives import hmac as c_hmac
-
-        mac = c_hmac.HMAC(key, _hashes.SM3())
-        mac.update(data)
-        return mac.finalize()
-
-
-_check_sm3()
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -359,10 +338,6 @@ def parse_keys(text: str) -> dict[int, bytes]:
             raise CryptoError("a data key must read <version>:<base64 of at least 32 bytes>")
         keys[int(version)] = raw
     return keys
-
-
-def format_keys(keys: dict[int, bytes]) -> str:
-    return ",".join(f"{v}:{_b64(k)}" for v, k in sorted(keys.items()))
 
 
 _keyring_lock = threading.Lock()

@@ -200,6 +200,15 @@ def seal_changes(model, changes: dict) -> dict:
     return {key: seal(value) if key in names else value for key, value in changes.items()}
 
 
+def sealed_value(value) -> tuple:
+    """(the value as stored: encrypted unless empty or already so, its blind index: "" when empty)."""
+    if not value:
+        return value, ""
+    if crypto.is_encrypted(value):
+        return value, crypto.blind_index(crypto.decrypt_text(value))
+    return crypto.encrypt_text(value), crypto.blind_index(value)
+
+
 def index_fields_fed_by(model, columns) -> set[str]:
     """The blind-index columns `seal_row` computes for rows of these columns (writers leave them out of defaults)."""
     return {f.index_field for f in encrypted_fields(model) if f.attname in columns and f.index_field}
@@ -221,12 +230,9 @@ def sealer(model, columns):
         row = list(row)
         tags = []
         for at, indexed in positions:
-            value = row[at]
-            plain = crypto.decrypt_text(value) if value else value
-            if value and not crypto.is_encrypted(value):
-                row[at] = crypto.encrypt_text(value)
+            row[at], tag = sealed_value(row[at])
             if indexed:
-                tags.append(crypto.blind_index(plain) if plain else "")
+                tags.append(tag)
         return (*row, *tags)
 
     return names, seal
@@ -274,10 +280,10 @@ def encrypt_existing_rows(schema_editor, table: str, columns: dict[str, str | No
                     continue
                 params = []
                 for column, value in zip(names, values, strict=True):
-                    plain = crypto.decrypt_text(value) if value else value
-                    params.append(value if not value or crypto.is_encrypted(value) else crypto.encrypt_text(value))
+                    stored, tag = sealed_value(value)
+                    params.append(stored)
                     if columns[column]:
-                        params.append(crypto.blind_index(plain) if plain else "")
+                        params.append(tag)
                 updates.append((*params, pk))
             if updates:
                 cursor.executemany(f'UPDATE "{table}" SET {", ".join(sets)} WHERE id = %s', updates)  # noqa: S608

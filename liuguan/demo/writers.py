@@ -250,6 +250,14 @@ def sealers() -> dict:
     return {table: sealer(model, columns) for table, (model, columns) in TABLES.items()}
 
 
+def _sealed(seal, columns: list[str], data: list) -> tuple[list[str], list]:
+    """The columns and rows as stored: ID and phone numbers encrypted, their blind indexes appended (`sealers`)."""
+    if not seal:
+        return columns, data
+    index_names, seal_row = seal
+    return [*columns, *index_names], [seal_row(row) for row in data]
+
+
 class IdBlocks:
     """Primary keys from blocks reserved ahead, so a stay can name its person before either is written."""
 
@@ -341,10 +349,7 @@ class CopyWriter:
                     if table in JSON_COLUMNS:
                         at = columns.index(JSON_COLUMNS[table])
                         data = [(*row[:at], Jsonb(row[at]), *row[at + 1 :]) for row in data]
-                    if self.seal[table]:
-                        index_names, seal = self.seal[table]
-                        columns = [*columns, *index_names]
-                        data = [seal(row) for row in data]
+                    columns, data = _sealed(self.seal[table], columns, data)
                     sql = f'COPY "{model._meta.db_table}" ({", ".join([*columns, *extra_names])}) FROM STDIN'
                     with cursor.copy(sql) as copy:
                         if extra_values:
@@ -381,10 +386,7 @@ class SqliteWriter:
                 if rows.get(table):
                     model, columns = TABLES[table]
                     data = rows[table]
-                    if self.seal[table]:
-                        index_names, seal = self.seal[table]
-                        columns = [*columns, *index_names]
-                        data = [seal(row) for row in data]
+                    columns, data = _sealed(self.seal[table], columns, data)
                     names = [*columns, *(name for name, _value in self.extras[table])]
                     extra = tuple(value for _name, value in self.extras[table])
                     marks = ", ".join(["%s"] * len(names))

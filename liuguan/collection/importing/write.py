@@ -17,6 +17,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext as _
 
 from liuguan.core import crypto
+from liuguan.core.fields import encrypted_fields
 from liuguan.core.scoping import scoped
 from liuguan.registry.codes import SourceChannel
 from liuguan.registry.duplicates import likely_duplicates_bulk
@@ -264,7 +265,7 @@ PERSON_COLUMNS = [
     "phone_index",
 ]
 # Encrypted at rest, and the columns their blind indexes go in.
-_ENCRYPTED = {"doc_number": "doc_number_index", "phone": "phone_index"}
+_ENCRYPTED = {f.attname: f.index_field for f in encrypted_fields(Person) if f.index_field}
 _INDEXED = {index: source for source, index in _ENCRYPTED.items()}
 STAY_COLUMNS = [
     "person_id",
