@@ -16,8 +16,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+
+from .localserver import ServerNotUp, gunicorn, stop_process, wait_until_up
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PASSWORD = "Fault-pg-restart-2026!"  # noqa: S105 (an account in a throwaway cluster)
@@ -59,12 +59,6 @@ print(json.dumps({"token": key, "job": str(job.id)}))
 
 class FaultError(Exception):
     """The run could not be set up or carried out (not a finding about the application)."""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def manage(env: dict, *args: str, timeout: float = 600) -> str:
@@ -235,18 +229,6 @@ def _manage_popen(env: dict, log: Path, *args: str) -> subprocess.Popen:
         )  # fmt: skip
 
 
-def stop_process(process: subprocess.Popen | None, timeout: float = 30) -> None:
-    """SIGTERM, then SIGKILL if it has not ended within `timeout` seconds."""
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=timeout)
-    if process.poll() is None:
-        process.kill()
-        process.wait(timeout=10)
-
-
 class Supervised:
     """The job runner, restarted a second after it exits (systemd: Restart=always), `jobs_requeue` first."""
 
@@ -295,28 +277,6 @@ class Supervised:
         stop_process(self.process)
 
 
-def gunicorn(env: dict, port: int, log: Path, workers: int = 2) -> subprocess.Popen:
-    with log.open("ab") as out:
-        return subprocess.Popen(  # noqa: S603
-            [str(Path(sys.executable).parent / "gunicorn"), "liuguan.wsgi", "-w", str(workers), "--timeout", "30",
-             "-b", f"127.0.0.1:{port}"], env=env, stdout=out, stderr=out, cwd=settings.BASE_DIR,
-        )  # fmt: skip
-
-
-def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise FaultError(f"the server ended; see {log}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (local address)
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.1)
-    raise FaultError("the server did not start")
-
-
 @dataclass
 class Outcome:
     answers: list[Answer]
@@ -359,7 +319,7 @@ def restart_under_load(
     web = worker = load = None
     try:
         started = time.monotonic()
-        web = gunicorn(env, web_port, workdir / "gunicorn.log", web_workers)
+        web = gunicorn(port=web_port, env=env, workers=web_workers, log=workdir / "gunicorn.log")
         worker_log = workdir / "worker.log"
         seen = worker_log.read_text().count("Starting worker") if worker_log.exists() else 0
         # the data first: jobs_requeue and the worker start on a database that has it
@@ -367,7 +327,10 @@ def restart_under_load(
         worker = Supervised(env, worker_log)
         worker.start()
         base = f"http://127.0.0.1:{web_port}"
-        wait_for(f"{base}/healthz", web, workdir / "gunicorn.log")
+        try:
+            wait_until_up(web, web_port, log=workdir / "gunicorn.log")
+        except ServerNotUp as exc:
+            raise FaultError(str(exc)) from exc
         worker.wait_started(seen)
         timings["processes"] = time.monotonic() - started
         load = Load(base, setup["token"], threads)

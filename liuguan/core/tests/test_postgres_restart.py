@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from liuguan.core.faults import PG_BIN, Cluster, free_port, judge, restart_under_load
+from liuguan.core.faults import PG_BIN, Cluster, judge, restart_under_load
+from liuguan.core.localserver import free_port
 
 pytestmark = [
     pytest.mark.postgres_only,

@@ -12,11 +12,9 @@ import datetime as dt
 import hashlib
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -32,6 +30,7 @@ from liuguan.accounts.roles import Role
 from liuguan.conftest import TREE, citizen_id
 from liuguan.core.audit import SYSTEM
 from liuguan.core.identity import china_today
+from liuguan.core.localserver import free_port, gunicorn, stop_process, wait_until_up
 from liuguan.core.models import AuditEvent
 from liuguan.outflow import keys
 from liuguan.outflow.models import InboxMessage, OutboxMessage, OutflowRecord, Refusal, RemoteStay
@@ -72,12 +71,6 @@ print(json.dumps({{"token": key, "public_key": keys.public_key_b64()}}))
 """
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _division_rows() -> list[list[str]]:
     parents = {4: 2, 6: 4, 9: 6, 12: 9}
     return [
@@ -92,7 +85,7 @@ class InstanceB:
 
     def __init__(self, tmp_path: Path, empty_database):
         self.tmp = tmp_path
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.key_file = tmp_path / "b-federation.pem"
         self.server = None
@@ -155,28 +148,12 @@ class InstanceB:
         return done.stdout
 
     def start(self) -> None:
-        log = (self.tmp / "b-gunicorn.log").open("ab")
-        command = [str(BIN / "gunicorn"), "liuguan.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", "1", "--timeout", "30"]
-        self.server = subprocess.Popen(command, env=self.env, cwd=ROOT, stdout=log, stderr=log)  # noqa: S603
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            assert self.server.poll() is None, (self.tmp / "b-gunicorn.log").read_text()
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.1)
-        raise AssertionError("instance B did not start: " + (self.tmp / "b-gunicorn.log").read_text())
+        log = self.tmp / "b-gunicorn.log"
+        self.server = gunicorn(port=self.port, env=self.env, workers=1, log=log)
+        wait_until_up(self.server, self.port, timeout=90, log=log)
 
     def stop(self) -> None:
-        if self.server is not None and self.server.poll() is None:
-            self.server.terminate()
-            try:
-                self.server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.server.kill()
-                self.server.wait(timeout=10)
+        stop_process(self.server, timeout=10)
         self.server = None
 
     def api(self, method: str, path: str, token: str, data: dict) -> tuple[int, dict]:

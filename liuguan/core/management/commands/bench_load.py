@@ -14,13 +14,9 @@ import csv
 import datetime as dt
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 from django.conf import settings
@@ -31,17 +27,12 @@ from liuguan.accounts.models import User
 from liuguan.accounts.roles import Role
 from liuguan.accounts.services import token_issue
 from liuguan.core.identity import china_today
+from liuguan.core.localserver import ServerNotUp, free_port, gunicorn, stop_process, wait_until_up
 from liuguan.core.scoping import within
 from liuguan.demo.accounts import DEMO_PASSWORD
 from liuguan.registry.models import Person, Stay
 
 LOCUSTFILE = Path(__file__).resolve().parents[2] / "load" / "locustfile.py"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _fixture() -> dict:
@@ -100,28 +91,17 @@ class Command(BaseCommand):
         if connection.vendor != "postgresql":
             raise CommandError("bench_load measures the production set-up: set DATABASE_URL to PostgreSQL.")
         fixture = _fixture()
-        port = _free_port()
+        port = free_port()
         work = Path(tempfile.mkdtemp(prefix="liuguan-load-"))
         fixture_file = work / "fixture.json"
         fixture_file.write_text(json.dumps(fixture), encoding="utf-8")
         env = {**os.environ, "LIUGUAN_LOAD_FIXTURE": str(fixture_file), "LIUGUAN_REQUIRE_2FA": "0"}
-        gunicorn = Path(sys.executable).with_name("gunicorn")
-        server = subprocess.Popen(  # noqa: S603 (our own gunicorn)
-            [
-                str(gunicorn),
-                "liuguan.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(workers),
-                "--log-level",
-                "warning",
-            ],
-            cwd=settings.BASE_DIR,
-            env=env,
-        )
+        server = gunicorn(port=port, env=env, workers=workers, extra=("--log-level", "warning"))
         try:
-            self._wait_up(port, server)
+            try:
+                wait_until_up(server, port, timeout=60)
+            except ServerNotUp as exc:
+                raise CommandError(str(exc)) from exc
             self.stdout.write(
                 f"server: gunicorn, {workers} sync workers, PostgreSQL; {users} users, {seconds} s per phase; "
                 f"{len(fixture['people'])} people sampled"
@@ -164,24 +144,7 @@ class Command(BaseCommand):
                 results[phase] = _stats(prefix)
             self._print(results)
         finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-
-    def _wait_up(self, port: int, server, timeout: float = 60.0) -> None:
-        until = time.monotonic() + timeout
-        while time.monotonic() < until:
-            if server.poll() is not None:
-                raise CommandError("gunicorn exited before answering")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:  # noqa: S310
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise CommandError("gunicorn did not answer /healthz in time")
+            stop_process(server)
 
     def _print(self, results: dict) -> None:
         header = f"{'request':<18}{'count':>8}{'fail':>6}{'req/s':>9}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"

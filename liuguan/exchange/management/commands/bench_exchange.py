@@ -7,12 +7,8 @@ import datetime as dt
 import http.client
 import json
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -22,6 +18,7 @@ from liuguan.accounts.models import ApiToken, User
 from liuguan.accounts.roles import Role
 from liuguan.core.audit import SYSTEM, audit_record
 from liuguan.core.identity import china_today, mod11_2_check
+from liuguan.core.localserver import ServerNotUp, free_port, gunicorn, stop_process, wait_until_up
 from liuguan.geo.models import Division, Level
 from liuguan.registry.models import Person, Stay
 
@@ -29,12 +26,6 @@ from ...models import Department, Grant, Subsystem
 
 PHASE_SECONDS = 1.0
 BENCH_CODE = "bench"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _setup() -> tuple[str, dict]:
@@ -112,31 +103,18 @@ class Command(BaseCommand):
         seconds = max(2.0, min(seconds, 120.0))
         concurrency = max(1, min(concurrency, 32))
         key, body = _setup()
-        port = _free_port()
-        gunicorn = Path(sys.executable).with_name("gunicorn")
-        command = [
-            str(gunicorn),
-            "liuguan.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            "4",
-            "--log-level",
-            "warning",
-        ]
-        server = subprocess.Popen(command, cwd=settings.BASE_DIR, env=os.environ.copy())  # noqa: S603 (our own gunicorn)
+        port = free_port()
+        server = gunicorn(
+            port=port, env=os.environ.copy(), workers=workers, extra=("--threads", "4", "--log-level", "warning")
+        )
         try:
-            self._wait_up(port, server)
+            try:
+                wait_until_up(server, port, timeout=30)
+            except ServerNotUp as exc:
+                raise CommandError(str(exc)) from exc
             results = self._measure(port, key, json.dumps(body), seconds, concurrency)
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop_process(server, timeout=15)
         verify_rate = results["verify"]["calls"] / results["verify"]["seconds"]
         health_rate = results["healthz"]["calls"] / results["healthz"]["seconds"]
         vendor = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
@@ -147,20 +125,6 @@ class Command(BaseCommand):
         self.stdout.write(f"ratio verify/healthz {verify_rate / health_rate:.2f}" if health_rate else "ratio n/a")
         if results["verify"]["errors"] or results["verify"]["wrong"]:
             raise CommandError(f"verification failed: {results['verify']}")
-
-    def _wait_up(self, port, server, timeout=30.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                raise CommandError("gunicorn exited before answering")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise CommandError("gunicorn did not answer /healthz in time")
 
     def _measure(self, port, key, body, seconds, concurrency):
         results = {name: {"calls": 0, "errors": 0, "wrong": 0, "seconds": 0.0} for name in ("verify", "healthz")}
