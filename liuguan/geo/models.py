@@ -52,6 +52,15 @@ class Division(models.Model):
     def padded(self) -> str:
         return self.code.ljust(12, "0")
 
+    @classmethod
+    def community_codes(cls, under: str) -> list[str]:
+        """The codes of every community under a division code, in order (for commands and benchmarks, unscoped)."""
+        return list(
+            cls.objects.filter(level=Level.COMMUNITY, code__startswith=under)
+            .order_by("code")
+            .values_list("code", flat=True)
+        )
+
 
 class Grid(CommunityScoped):
     """A block of a community with a responsible grid worker and a deputy who stands in for them."""

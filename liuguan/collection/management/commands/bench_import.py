@@ -30,7 +30,7 @@ from liuguan.collection.management.commands.import_stays import ProgressBar
 from liuguan.collection.models import ImportBatch
 from liuguan.core.identity import parse_document
 from liuguan.core.pinyin import name_initials, name_pinyin
-from liuguan.geo.models import Division, Level
+from liuguan.geo.models import Division
 from liuguan.registry.models import Person, Stay
 
 SCRATCH = "bench_scratch_"
@@ -94,9 +94,7 @@ class Command(BaseCommand):
             )
         rows = options["rows"]
         province = settings.LIUGUAN_PROVINCE_CODE
-        codes = list(
-            Division.objects.filter(level=Level.COMMUNITY, code__startswith=province).values_list("code", flat=True)
-        )
+        codes = Division.community_codes(province)
         if not codes:
             raise CommandError(f"no communities under {province}; run load_divisions first")
         first = next(synthetic_rows(1, communities=codes))[1]

@@ -169,11 +169,7 @@ class Command(BaseCommand):
         if connection.vendor != "postgresql":
             raise CommandError("bench_insight runs on PostgreSQL only (set DATABASE_URL to a scratch database)")
         province = settings.LIUGUAN_PROVINCE_CODE
-        communities = list(
-            Division.objects.filter(level=Level.COMMUNITY, code__startswith=province)
-            .order_by("code")
-            .values_list("code", flat=True)
-        )
+        communities = Division.community_codes(province)
         if not communities:
             raise CommandError(f"no communities under {province}; run load_divisions first")
         # Synthetic people keep plain numbers with a marker index ("bench:..."): HMAC-ing millions in SQL is not

@@ -125,11 +125,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, stays: int, repeat: int, keep: bool, **options):
         province = settings.LIUGUAN_PROVINCE_CODE
-        communities = list(
-            Division.objects.filter(level=Level.COMMUNITY, code__startswith=province)
-            .order_by("code")
-            .values_list("code", flat=True)
-        )
+        communities = Division.community_codes(province)
         if not communities:
             raise CommandError(f"no communities under {province}; run load_divisions first")
         # Synthetic people keep plain numbers with a marker index ("bench:..."), looked up only here.
