@@ -1,6 +1,8 @@
-"""Refuse every view that has not declared a permission (CommCare's location-safe rule, made general)."""
+"""The project's middleware: views must declare a permission (CommCare's location-safe rule, made general), the
+security headers every response carries, and input no view can use refused at the door.
+"""
 
-from django.http import HttpResponseForbidden
+from django.http import HttpResponseForbidden, JsonResponse
 
 from .permissions import declared_permission
 
@@ -53,3 +55,22 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
+
+
+class RefuseNulMiddleware:
+    """A NUL character in the path or a query parameter answers 400 (the API's error shape).
+
+    PostgreSQL's text holds no NUL, and a lookup with one fails in the database driver, a server error, before
+    any view could say what is wrong. Form fields refuse NUL themselves (Django's CharField); JSON bodies are
+    checked by the API's parser.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
+        ):
+            return JsonResponse({"detail": "NUL characters are not allowed in the address"}, status=400)
+        return self.get_response(request)
