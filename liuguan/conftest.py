@@ -242,7 +242,7 @@ def django_db_setup(django_db_setup, django_db_blocker, request):
     yield
     if template is not None:
         with django_db_blocker.unblock():
-            testdb.template_drop(template)
+            testdb.database_drop(template)
 
 
 @pytest.fixture

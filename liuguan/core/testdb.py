@@ -98,20 +98,21 @@ def template_create(alias: str = "default") -> str:
         return target
     target = f"{source}_template"
     connections.close_all()  # CREATE DATABASE ... TEMPLATE needs the source to have no other session
-    _pg_admin(connection.settings_dict, f'DROP DATABASE IF EXISTS "{target}"')
+    database_drop(target, alias)
     _pg_admin(connection.settings_dict, f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
     return target
 
 
-def template_drop(template: str, alias: str = "default") -> None:
+def database_drop(name: str, alias: str = "default") -> None:
+    """Drop a template or a database made from it (a file on SQLite)."""
     connection = connections[alias]
     if connection.vendor == "sqlite":
         import os
 
-        if os.path.exists(template):
-            os.remove(template)
+        if os.path.exists(name):
+            os.remove(name)
         return
-    _pg_admin(connection.settings_dict, f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+    _pg_admin(connection.settings_dict, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def database_from_template(template: str, name: str, alias: str = "default") -> str:
@@ -122,10 +123,6 @@ def database_from_template(template: str, name: str, alias: str = "default") -> 
 
         shutil.copyfile(template, name)
         return database_url(connection.settings_dict, name)
-    _pg_admin(connection.settings_dict, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    database_drop(name, alias)
     _pg_admin(connection.settings_dict, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
     return database_url(connection.settings_dict, name)
-
-
-def database_drop(name: str, alias: str = "default") -> None:
-    template_drop(name, alias)
