@@ -104,7 +104,8 @@ def _openssl_has(hashlib_name: str) -> bool:
 # Signatures
 
 
-def _b64(raw: bytes) -> str:
+def b64encode(raw: bytes) -> str:
+    """Standard base64 as text."""
     return base64.b64encode(raw).decode("ascii")
 
 
@@ -374,7 +375,7 @@ def write_private(path: Path, content: str | bytes, *, replace: bool) -> None:
 def _file_keys() -> dict:
     path = key_file()
     if not path.exists():
-        fresh = {"data": {"1": _b64(secrets.token_bytes(32))}, "index": {"1": _b64(secrets.token_bytes(32))}}
+        fresh = {"data": {"1": b64encode(secrets.token_bytes(32))}, "index": {"1": b64encode(secrets.token_bytes(32))}}
         write_private(path, json.dumps(fresh, indent=1), replace=False)
     return json.loads(path.read_text())
 
@@ -430,7 +431,7 @@ def keyring_add(kind: str) -> int:
         raise CryptoError(f"{setting} is set: add the new key to it (version:base64) and restart")
     stored = _file_keys()
     version = max(int(v) for v in stored[kind]) + 1
-    stored[kind][str(version)] = _b64(secrets.token_bytes(32))
+    stored[kind][str(version)] = b64encode(secrets.token_bytes(32))
     write_private(key_file(), json.dumps(stored, indent=1), replace=True)
     keyrings_reload()
     return version
@@ -475,7 +476,7 @@ def encrypt_text(value: str, *, cipher: str | None = None, version: int | None =
     version = data.current if version is None else version
     nonce = secrets.token_bytes(algorithm.nonce_bytes)
     sealed = algorithm.encrypt(_subkey(data.key(version), algorithm), nonce, value.encode("utf-8"))
-    return f"{PREFIX}{version}:{algorithm.name}:{_b64(nonce + sealed)}"
+    return f"{PREFIX}{version}:{algorithm.name}:{b64encode(nonce + sealed)}"
 
 
 def parse_ciphertext(value: str) -> tuple[int, str, bytes] | None:

@@ -17,8 +17,6 @@ from django.conf import settings
 from liuguan.core import crypto
 
 SIGNATURE_HEADER = "X-Liuguan-Signature"
-SIGNATURE_SCHEME = "ed25519="
-PUBLIC_KEY_BYTES = 32
 SIGNATURE_BYTES = 64  # Ed25519 and SM2 (r||s) alike
 
 _lock = threading.Lock()
@@ -41,10 +39,6 @@ def key_file() -> Path:
     return path if name == "ed25519" else path.with_name(f"federation_{name}.key")
 
 
-def _create(path: Path) -> None:
-    crypto.write_private(path, algorithm().generate(), replace=False)
-
-
 def private_key() -> bytes:
     """The serialised signing key of this instance (for the configured algorithm), made on first use."""
     path = key_file()
@@ -52,7 +46,7 @@ def private_key() -> bytes:
         key = _loaded.get(str(path))
         if key is None:
             if not path.exists():
-                _create(path)
+                crypto.write_private(path, algorithm().generate(), replace=False)
             key = path.read_bytes()
             try:
                 algorithm().public_key(key)
@@ -62,14 +56,10 @@ def private_key() -> bytes:
     return key
 
 
-def _b64(raw: bytes) -> str:
-    return crypto._b64(raw)
-
-
 def public_key_b64() -> str:
     """The public key of this instance as peers configure it (Ed25519: plain base64; else `<alg>:<base64>`)."""
     raw = algorithm().public_key(private_key())
-    return _b64(raw) if algorithm().name == "ed25519" else f"{algorithm().name}:{_b64(raw)}"
+    return crypto.b64encode(raw) if algorithm().name == "ed25519" else f"{algorithm().name}:{crypto.b64encode(raw)}"
 
 
 def decode_b64(value: str, length: int) -> bytes | None:
@@ -99,7 +89,7 @@ def public_key_valid(value: str) -> bool:
 
 def sign(body: bytes) -> str:
     """The base64 signature of the exact bytes, with this instance's algorithm."""
-    return _b64(algorithm().sign(private_key(), body))
+    return crypto.b64encode(algorithm().sign(private_key(), body))
 
 
 def verify(public_key_b64: str, body: bytes, signature_b64: str) -> bool:
