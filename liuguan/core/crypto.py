@@ -91,6 +91,12 @@ def hash_algorithm(name: str | None = None) -> HashAlgorithm:
     return found
 
 
+def hash_names() -> list[str]:
+    """Every hash's name, the configured one first: what was made before a switch of LIUGUAN_HASH still matches."""
+    current = hash_algorithm().name
+    return [current, *(name for name in HASHES if name != current)]
+
+
 @functools.cache
 def _openssl_has(hashlib_name: str) -> bool:
     try:
@@ -545,8 +551,7 @@ def blind_index_candidates(value: str) -> list[str]:
     if not text:
         return [""]
     _data, index = keyrings()
-    current = hash_algorithm()
-    names = [current.name] + [n for n in HASHES if n != current.name]
+    names = hash_names()
     return [blind_index(text, version=v, hash_name=n) for v in sorted(index.keys, reverse=True) for n in names]
 
 

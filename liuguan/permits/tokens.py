@@ -3,7 +3,7 @@
 A token reads `<permit id in base 36>.<the permit's token_nonce>.<tag>`, about 45 characters, so the URL
 stays short and the QR code small enough to scan off a card. The tag is 128 bits of HMAC-SHA256 (HMAC-SM3
 with LIUGUAN_HASH=sm3; tokens made with either verify after a switch) over the first two parts, keyed by
-SECRET_KEY through Django's `salted_hmac` with a salt of its own (a key used for
+SECRET_KEY as Django's `salted_hmac` does it, with a salt of its own (a key used for
 nothing else); SECRET_KEY_FALLBACKS are tried too, so rotating the key does not void the cards in people's
 pockets until the old key is dropped.
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import constant_time_compare
 
 from liuguan.core import crypto
 
@@ -50,24 +50,16 @@ def _base36(number: int) -> str:
 
 
 def _tag(body: str, secret: str, algorithm: str | None = None) -> str:
-    # The HMAC's hash is pluggable (settings.LIUGUAN_HASH: SHA-256 or SM3); both are 256 bits, cut to 128.
+    # Django's salted_hmac construction (key = hash(salt + secret), then HMAC) with the pluggable hash
+    # (settings.LIUGUAN_HASH: SHA-256 or SM3; salted_hmac itself knows only hashlib's attributes, not SM3).
     hash_ = crypto.hash_algorithm(algorithm)
-    if hash_.name == "sha256":
-        digest = salted_hmac(SALT, body, secret=secret, algorithm="sha256").digest()[:TAG_BYTES]
-    else:  # Django's salted_hmac construction with a hash hashlib knows by name only
-        key = hash_.digest((SALT + secret).encode())
-        digest = hash_.hmac(key, body.encode())[:TAG_BYTES]
+    key = hash_.digest((SALT + secret).encode())
+    digest = hash_.hmac(key, body.encode())[:TAG_BYTES]
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def _keys() -> list[str]:
     return [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-
-
-def _algorithms() -> list[str]:
-    """The configured hash first, then the others: cards printed before a switch of LIUGUAN_HASH still verify."""
-    current = crypto.hash_algorithm().name
-    return [current, *(name for name in crypto.HASHES if name != current)]
 
 
 def token_for(permit) -> str:
@@ -87,7 +79,7 @@ def token_read(token: str) -> Claim | None:
         return None
     permit_part, nonce, tag = found.groups()
     body = f"{permit_part}.{nonce}"
-    if not any(constant_time_compare(tag, _tag(body, key, name)) for key in _keys() for name in _algorithms()):
+    if not any(constant_time_compare(tag, _tag(body, key, name)) for key in _keys() for name in crypto.hash_names()):
         return None
     return Claim(permit_id=int(permit_part, 36), nonce=nonce)
 
