@@ -31,7 +31,6 @@ import secrets
 import tempfile
 import threading
 import time
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +43,8 @@ from cryptography.hazmat.primitives.ciphers import algorithms as _algorithms
 from cryptography.hazmat.primitives.ciphers import modes as _modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
+
+from .identity import normalize_document_number
 
 
 class CryptoError(Exception):
@@ -521,9 +522,10 @@ def key_version(value: str) -> int | None:
 
 
 def normalise(value: str) -> str:
-    """The form a number is indexed in: NFKC (full-width digits to ASCII), no spaces or dashes, upper case."""
-    text = unicodedata.normalize("NFKC", value or "")
-    return "".join(ch for ch in text if not ch.isspace() and ch != "-").upper()
+    """The form a number is indexed in: as the registry keeps document numbers (NFKC, no spaces or dashes, upper
+    case), so a number stored and the same number looked up give one index.
+    """
+    return normalize_document_number(value)
 
 
 INDEX_BYTES = 16

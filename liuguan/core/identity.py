@@ -192,8 +192,19 @@ _STRIPPED = {cp: None for cp in range(0x3001) if chr(cp).isspace()} | {ord(ch): 
 
 
 def normalize_document_number(raw: str) -> str:
-    """Full-width characters become ASCII (NFKC), spaces and hyphens go, letters are upper-cased."""
-    return unicodedata.normalize("NFKC", raw or "").translate(_STRIPPED).upper()
+    """Full-width characters become ASCII (NFKC), spaces and hyphens go, letters are upper-cased.
+
+    Repeated until nothing changes (at most a few rounds): NFKC can leave a combining mark beside a space it then
+    loses ("R¸" is R, a space and a cedilla), and the next NFKC would join the mark to the letter; a normalised
+    number must normalise to itself, or a number stored and the same number looked up would differ.
+    """
+    text = raw or ""
+    for _ in range(4):
+        done = unicodedata.normalize("NFKC", text).translate(_STRIPPED).upper()
+        if done == text:
+            break
+        text = done
+    return text
 
 
 def mod11_2_check(body: str) -> str:
